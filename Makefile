@@ -1,0 +1,28 @@
+# Two commands for a fresh machine: `make demo` and `make test`.
+VENV  := .venv
+BIN   := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: demo test bench clean sysdeps
+
+$(STAMP): pyproject.toml tools/sysdeps.sh
+	@bash tools/sysdeps.sh
+	@test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+sysdeps:
+	@bash tools/sysdeps.sh
+
+demo: $(STAMP)
+	$(BIN)/hotline demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/tickets.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

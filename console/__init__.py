@@ -1,0 +1,1 @@
+"""Textual screens (agent console, wallboard, QA) and the `hotline` command line."""

@@ -1,0 +1,1 @@
+"""Persistence: PostgreSQL (embedded by default), migrations, ticket store and ticket rules."""

@@ -1,0 +1,47 @@
+"""Connections with a clear error when the database cannot be reached."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+
+# Errors that mean "the server is not there right now" rather than "the request is wrong".
+UNAVAILABLE = (
+    OSError,
+    ConnectionError,
+    asyncio.TimeoutError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.InterfaceError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.TooManyConnectionsError,
+)
+
+
+class DatabaseUnavailable(RuntimeError):
+    """PostgreSQL could not be reached."""
+
+
+def describe(dsn: str) -> str:
+    """The DSN without a password, for messages."""
+    if "@" in dsn and ":" in dsn.split("@", 1)[0].split("//", 1)[-1]:
+        scheme, rest = dsn.split("//", 1)
+        user = rest.split(":", 1)[0]
+        return f"{scheme}//{user}:***@{rest.split('@', 1)[1]}"
+    return dsn
+
+
+async def connect(dsn: str, timeout: float = 10) -> asyncpg.Connection:
+    try:
+        return await asyncpg.connect(dsn, timeout=timeout)
+    except UNAVAILABLE as exc:
+        raise DatabaseUnavailable(f"cannot reach PostgreSQL at {describe(dsn)}: {exc}") from exc
+
+
+async def create_pool(dsn: str, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+    try:
+        return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, timeout=10)
+    except UNAVAILABLE as exc:
+        raise DatabaseUnavailable(f"cannot reach PostgreSQL at {describe(dsn)}: {exc}") from exc

