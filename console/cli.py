@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from db import config, migrate
@@ -24,7 +25,7 @@ from db.taxonomy import DEFAULT_TAXONOMY, TaxonomyError, import_taxonomy, parse_
 from db.workdays import SHANGHAI
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -231,10 +232,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except (SeatsConfigError, TaxonomyError, TicketValidationError) as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(f"[red]error:[/] {escape(str(exc))}")
         return 2
     except (DatabaseUnavailable, EmbeddedServerError) as exc:
-        err.print(f"[red]database unavailable:[/] {exc}")
+        err.print(f"[red]database unavailable:[/] {escape(str(exc))}")
         return 3
     except KeyboardInterrupt:
         return 130

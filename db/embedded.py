@@ -117,7 +117,10 @@ class EmbeddedPostgres:
 
     def _run(self, tool: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
         cmd = [str(_bin_dir() / tool), *args]
-        kwargs = {"user": self._run_as} if self._run_as else {}
+        kwargs = {}
+        if self._run_as:  # drop root's groups too, or group bits of 0o705 dirs would deny access
+            pw = pwd.getpwnam(self._run_as)
+            kwargs = {"user": pw.pw_uid, "group": pw.pw_gid, "extra_groups": []}
         return subprocess.run(
             cmd, capture_output=True, text=True, timeout=timeout, cwd="/", **kwargs
         )

@@ -1,0 +1,88 @@
+"""Shared fixtures: one real PostgreSQL per test session, a fresh database per test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from db import migrate
+from db.embedded import EmbeddedPostgres
+from db.routing import load_units
+from db.rules import TicketRules
+from db.seats import load_seats, sync_seats
+from db.taxonomy import DEFAULT_TAXONOMY, import_taxonomy, parse_taxonomy
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "data"
+TEMPLATE_DB = "hotline_test_template"
+
+
+def shared_file(relative: str) -> Path:
+    """A file from ../shared/data, or skip the test with a clear message."""
+    path = SHARED / relative
+    if not path.exists():
+        pytest.skip(f"../shared/data/{relative} not found (shared dev data is not beside the repo)")
+    return path
+
+
+def _with_db(dsn: str, name: str) -> str:
+    base, _, query = dsn.partition("?")
+    base = base.rsplit("/", 1)[0]
+    return f"{base}/{name}" + (f"?{query}" if query else "")
+
+
+@pytest.fixture(scope="session")
+def pg_admin_dsn(tmp_path_factory) -> str:
+    """DSN of the maintenance database: `HOTLINE_TEST_DSN` or an embedded server."""
+    external = os.environ.get("HOTLINE_TEST_DSN")
+    if external:
+        yield external
+        return
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg"))
+    server.start()
+    yield server.dsn("postgres")
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+async def template_db(pg_admin_dsn) -> str:
+    admin = await asyncpg.connect(pg_admin_dsn)
+    await admin.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}"')
+    await admin.execute(f'CREATE DATABASE "{TEMPLATE_DB}"')
+    await admin.close()
+    conn = await asyncpg.connect(_with_db(pg_admin_dsn, TEMPLATE_DB))
+    await migrate.migrate(conn)
+    await import_taxonomy(conn, parse_taxonomy(DEFAULT_TAXONOMY))
+    await load_units(conn)
+    await sync_seats(conn, load_seats(REPO / "seats.toml"))
+    await conn.close()
+    return TEMPLATE_DB
+
+
+@pytest.fixture
+async def dsn(pg_admin_dsn, template_db) -> str:
+    """A fresh, migrated database with demo reference data, dropped after the test."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(pg_admin_dsn)
+    await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
+    await admin.close()
+    yield _with_db(pg_admin_dsn, name)
+    admin = await asyncpg.connect(pg_admin_dsn)
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.close()
+
+
+@pytest.fixture
+async def conn(dsn):
+    connection = await asyncpg.connect(dsn)
+    yield connection
+    await connection.close()
+
+
+@pytest.fixture(scope="session")
+def rules() -> TicketRules:
+    return TicketRules.default()
