@@ -38,7 +38,10 @@ timezone = 'Asia/Shanghai'
 log_timezone = 'Asia/Shanghai'
 synchronous_commit = on
 wal_writer_delay = 10ms
-commit_delay = 0
+wal_init_zero = off
+min_wal_size = 256MB
+max_wal_size = 1GB
+checkpoint_timeout = 15min
 """
 
 

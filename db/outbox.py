@@ -129,11 +129,13 @@ class Submission:
 class TicketWriter:
     """Submit tickets to PostgreSQL, falling back to the outbox; replay when it returns."""
 
-    def __init__(self, dsn: str, outbox: Outbox, rules: TicketRules, pool_size: int = 4):
+    def __init__(self, dsn: str, outbox: Outbox, rules: TicketRules, pool_size: int = 4,
+                 min_pool_size: int = 1):
         self.dsn = dsn
         self.outbox = outbox
         self.rules = rules
         self.pool_size = pool_size
+        self.min_pool_size = min_pool_size
         self._pool: asyncpg.Pool | None = None
         self._pool_lock = asyncio.Lock()
         self._replay_lock = asyncio.Lock()
@@ -141,7 +143,8 @@ class TicketWriter:
     async def _store(self) -> TicketStore:
         async with self._pool_lock:
             if self._pool is None:
-                self._pool = await create_pool(self.dsn, min_size=1, max_size=self.pool_size)
+                self._pool = await create_pool(self.dsn, min_size=self.min_pool_size,
+                                               max_size=self.pool_size)
         return TicketStore(self._pool, self.rules)
 
     async def submit(self, draft: TicketDraft) -> Submission:

@@ -124,16 +124,14 @@ DECLARE
     seq text := 'ticket_no_' || to_char(day, 'YYYYMMDD');
     n bigint;
 BEGIN
-    BEGIN
-        n := nextval(seq::regclass);
-    EXCEPTION WHEN undefined_table THEN
+    IF to_regclass(seq) IS NULL THEN
         BEGIN
             EXECUTE format('CREATE SEQUENCE IF NOT EXISTS %I', seq);
         EXCEPTION WHEN unique_violation OR duplicate_table THEN
             NULL;  -- another writer created it first
         END;
-        n := nextval(seq::regclass);
-    END;
+    END IF;
+    n := nextval(seq::regclass);
     RETURN to_char(day, 'YYYYMMDD') || '-' ||
            CASE WHEN n < 10000 THEN lpad(n::text, 4, '0') ELSE n::text END;
 END $$;
