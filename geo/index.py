@@ -1,0 +1,183 @@
+"""The in-memory address index: names by sound key, and the rows under each entity."""
+
+from __future__ import annotations
+
+import pickle
+import re
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from .gazetteer import Address
+from .text import SoundKey, normalize_name
+
+CACHE_VERSION = 3
+_HOUSE_NO = re.compile(r"^(\d+(?:-\d+)?)号$")
+_BUILDING_NO = re.compile(r"^(\d+)号楼$")
+_ROOM = re.compile(r"^(\d+)号楼(\d+)单元(\d+)室$")
+
+# Name kinds, and suffixes whose removal gives the short form callers also say.
+DISTRICT, TOWN, COMMUNITY, ROAD, COMPOUND = "district", "town", "community", "road", "compound"
+_SHORT_SUFFIXES = {
+    DISTRICT: ("区", "县"),
+    TOWN: ("街道", "镇", "乡"),
+    COMMUNITY: ("社区", "村", "居委会"),
+}
+
+
+def house_number(text: str) -> str | None:
+    """'145号' → '145', '34-1号' → '34-1'."""
+    match = _HOUSE_NO.match(normalize_name(text))
+    return match[1] if match else None
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    """One way of saying an entity: `key` is its sound key, `text` its normalised spelling."""
+
+    key: str
+    text: str
+    kind: str
+    ref: str | int  # district/town/community code, road name, or compound row index
+    short: bool  # a short form (suffix dropped): weaker evidence
+
+
+@dataclass
+class AddressIndex:
+    rows: list[Address] = field(default_factory=list)
+    sound: SoundKey = field(default_factory=SoundKey)
+    names: list[Name] = field(default_factory=list)
+    by_start: dict[str, list[int]] = field(default_factory=dict)  # first 2 key chars → names
+    by_bigram: dict[str, list[int]] = field(default_factory=dict)  # any key bigram → names
+    community_row: dict[str, int] = field(default_factory=dict)
+    parents: dict[str, str] = field(default_factory=dict)  # town → district, community → town
+    buildings: dict[int, dict[int, int]] = field(default_factory=dict)  # compound row → no → row
+    doors: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    gates: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    village_ranges: dict[str, list[tuple[int, int, int]]] = field(default_factory=dict)
+    rooms: set[int] = field(default_factory=set)
+    build_seconds: float = 0.0
+
+    # -- building --------------------------------------------------------------------------
+    @classmethod
+    def build(cls, rows: Iterable[Address],
+              on_progress: Callable[[int], None] | None = None) -> "AddressIndex":
+        started = time.perf_counter()
+        index = cls()
+        compound_by_code: dict[str, int] = {}
+        pending_buildings: list[tuple[Address, int]] = []
+        name_keys: dict[tuple[str, str, str | int], int] = {}
+
+        def add_name(text: str, kind: str, ref: str | int, short: bool = False) -> None:
+            norm = normalize_name(text)
+            if len(norm) < 2 or (kind, norm, ref) in name_keys:
+                return
+            name_keys[(kind, norm, ref)] = len(index.names)
+            index.names.append(Name(index.sound.key(norm), norm, kind, ref, short))
+
+        def add_with_short(text: str, kind: str, ref: str) -> None:
+            add_name(text, kind, ref)
+            for suffix in _SHORT_SUFFIXES[kind]:
+                if text.endswith(suffix) and len(text) - len(suffix) >= 2:
+                    add_name(text[: -len(suffix)], kind, ref, short=True)
+                    break
+
+        seen_towns: set[str] = set()
+        for n, row in enumerate(rows, 1):
+            if on_progress and n % 20000 == 0:
+                on_progress(n)
+            if row.level == "room":
+                match = _ROOM.match(row.building)
+                if match:
+                    index.rooms.add(int(row.address_code))
+                continue
+            i = len(index.rows)
+            index.rows.append(row)
+            if row.town_code not in seen_towns:
+                seen_towns.add(row.town_code)
+                index.parents[row.town_code] = row.district_code
+                add_with_short(row.district, DISTRICT, row.district_code)
+                add_with_short(row.town, TOWN, row.town_code)
+            if row.level == "community":
+                index.community_row[row.community_code] = i
+                index.parents[row.community_code] = row.town_code
+                add_with_short(row.community, COMMUNITY, row.community_code)
+                for alias in row.aliases:
+                    add_name(alias, COMMUNITY, row.community_code)
+            elif row.level == "compound":
+                compound_by_code[row.address_code] = i
+                add_name(row.compound, COMPOUND, i)
+                for alias in row.aliases:
+                    add_name(alias, COMPOUND, i)
+                number = house_number(row.house_no) if row.road else None
+                if number:
+                    index.gates.setdefault((normalize_name(row.road), number), []).append(i)
+            elif row.level == "building":
+                pending_buildings.append((row, i))
+            elif row.level == "door":
+                number = house_number(row.house_no)
+                if number:
+                    index.doors.setdefault((normalize_name(row.road), number), []).append(i)
+            elif row.level == "village_house":
+                lo_hi = row.house_range
+                if lo_hi:
+                    index.village_ranges.setdefault(row.community_code, []).append((*lo_hi, i))
+            if row.road:
+                add_name(row.road, ROAD, normalize_name(row.road))
+
+        for row, i in pending_buildings:
+            compound = compound_by_code.get(row.address_code[:-2] + "00")
+            match = _BUILDING_NO.match(normalize_name(row.building))
+            if compound is not None and match:
+                index.buildings.setdefault(compound, {})[int(match[1])] = i
+        index._index_names()
+        index.build_seconds = time.perf_counter() - started
+        return index
+
+    def _code_to_row(self) -> dict[str, int]:
+        cache = getattr(self, "_code_cache", None)
+        if cache is None or len(cache) != len(self.rows):
+            cache = {row.address_code: i for i, row in enumerate(self.rows)}
+            self._code_cache = cache
+        return cache
+
+    def row_by_code(self, code: str) -> Address | None:
+        i = self._code_to_row().get(code)
+        return self.rows[i] if i is not None else None
+
+    def _index_names(self) -> None:
+        starts: dict[str, list[int]] = defaultdict(list)
+        bigrams: dict[str, list[int]] = defaultdict(list)
+        for i, name in enumerate(self.names):
+            starts[name.key[:2]].append(i)
+            for gram in {name.key[j:j + 2] for j in range(len(name.key) - 1)}:
+                bigrams[gram].append(i)
+        self.by_start = dict(starts)
+        self.by_bigram = dict(bigrams)
+
+    def district_of(self, code: str) -> str:
+        return code[:6]
+
+    # -- cache file -------------------------------------------------------------------------
+    def save(self, path: Path) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        state = {k: v for k, v in self.__dict__.items() if k != "_code_cache"}
+        state["sound"] = self.sound.syllables
+        with open(tmp, "wb") as fh:
+            pickle.dump((CACHE_VERSION, state), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> "AddressIndex":
+        with open(path, "rb") as fh:
+            version, state = pickle.load(fh)
+        if version != CACHE_VERSION:
+            raise ValueError(f"index cache {path} has version {version}, expected {CACHE_VERSION}")
+        state["sound"] = SoundKey(state["sound"])
+        index = cls.__new__(cls)
+        index.__dict__.update(state)
+        return index
