@@ -2,12 +2,15 @@
 
 1. The utterance is normalised (`geo.text`) and turned into a sound key.
 2. Names of districts, towns, communities, roads and compounds are found in the key:
-   exactly (homophones and dialect pairs already share keys) or, for ASR deletions and
-   substitutions, with rapidfuzz's partial-ratio alignment on the key.
-3. Numbers said after a name pick the building (3号楼), door (145号) or village house range.
+   exactly (homophones and dialect pairs already share keys), with rapidfuzz's
+   partial-ratio alignment for dropped or misheard characters, and — for roads — next to a
+   house number that exists on a road with a similar name.
+3. Numbers said right after a name pick the building (3号楼), door (145号) or the village
+   house range.
 4. Each candidate row is scored by the evidence it explains (its own name and number, its
-   district/town/community when said) minus what contradicts it (another district said).
-   The best rows are returned, or "no confident match" below a calibrated threshold.
+   district/town/community when said) minus what contradicts it (another district said, a
+   compound name that continues into another suffix).  Confidence rests on the name
+   evidence; numbers only choose among rows.  Below `MIN_SCORE`: no confident match.
 """
 
 from __future__ import annotations
@@ -22,24 +25,41 @@ from functools import lru_cache
 from rapidfuzz import fuzz
 
 from .gazetteer import Address
-from .index import COMMUNITY, COMPOUND, DISTRICT, ROAD, TOWN, AddressIndex
-from .text import normalize
+from .index import COMMUNITY, COMPOUND, DISTRICT, ROAD, TOWN, AddressIndex, house_number
+from .text import normalize, normalize_name
 
 _BUILDING_NUM = re.compile(r"(\d+)号楼")
 _HOUSE_NUM = re.compile(r"(\d+(?:-\d+)?)号(?!楼)")
+_DIGIT_RUN = re.compile(r"\d+")
+# What fuzzy matching ignores: numbers (matched exactly elsewhere) and generic endings,
+# which make unrelated names look alike (西苑小区 and 东苑小区 share 苑小区).
+_NOT_CORE = re.compile(r"\d+(?:-\d+)?(?:号院|号楼|号)?|[A-Z]")
+_GENERIC_END = re.compile(r"(?:小区|花园|家园|生活区|宿舍|家属院|家属楼|公寓|社区|居委会|村委会|村|"
+                          r"路|街|大道|巷|胡同|街道|镇)$")
+MIN_FUZZY_CORE = 3
 
 # Evidence weights (tuned on the dev set and on noisy variants of it; see README).
-W_COMPOUND, W_COMMUNITY, W_ROAD_NUMBER, W_BUILDING, W_VILLAGE_NUMBER = 10.0, 8.0, 11.0, 6.0, 4.0
+W_COMPOUND, W_COMMUNITY, W_ROAD_NUMBER = 10.0, 8.0, 11.0
+W_BUILDING, W_VILLAGE_NUMBER = 6.0, 4.0
 W_SUPPORT = {DISTRICT: 2.0, TOWN: 2.5, COMMUNITY: 3.0, ROAD: 1.5}
 W_CONFLICT = {DISTRICT: 3.0, TOWN: 2.0}
+W_OTHER_SUFFIX = 4.0  # "锦绣府邸" is not 锦绣花园 (alias 锦绣)
+W_NUMBER_MISSING = 2.0
 SHORT_FACTOR = 0.7
 FUZZY_CUTOFF = 70.0
 FUZZY_FACTOR = 0.9
 HOMOPHONE_QUALITY = 0.95  # same sound, other characters (by name length below)
-SHORT_HOMOPHONE_QUALITY = {2: 0.55, 3: 0.85}  # two sounds alike are often just other words
-MIN_SCORE = 7.0  # below this: no confident match
+SHORT_HOMOPHONE_QUALITY = {2: 0.55, 3: 0.9}  # two sounds alike are often just other words
+MIN_SCORE = 7.0  # name evidence below this: no confident match
 BUILDING_GAP = 8  # characters allowed between a compound name and its building number
-_DIGIT_RUN = re.compile(r"\d+")
+ROAD_WINDOW = 6  # characters before a house number searched for a misheard road name
+
+# Words that end a compound or road name: a short or fuzzy compound name that runs on into
+# one of these (other than its own) names another place.
+# (小区 and 生活区 are left out: callers add them to any name.)
+_PLACE_SUFFIXES = ("花园", "家园", "华庭", "雅苑", "名邸", "府邸", "公馆", "新城", "嘉园",
+                   "雅居", "花语", "观邸", "公寓", "宿舍", "大厦", "广场", "家属院",
+                   "大道", "路", "街", "巷", "胡同", "苑", "园", "府", "庭", "居", "城", "湾")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,36 +87,47 @@ class MatchResult:
     text: str
     normalized: str
     matches: tuple[AddressMatch, ...]
+    confident: bool
     elapsed_ms: float
-
-    @property
-    def confident(self) -> bool:
-        return bool(self.matches) and self.matches[0].score >= MIN_SCORE
 
     @property
     def best(self) -> AddressMatch | None:
         return self.matches[0] if self.confident else None
 
 
+@dataclass
+class _Scored:
+    row: int
+    score: float
+    anchor: float  # the part of the score that comes from names (confidence rests on it)
+    evidence: tuple[str, ...]
+
+
 def _overlaps(a: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
     return any(a[0] < e and s < a[1] for s, e in spans)
 
 
-def _drop_contained(mentions: list[Mention]) -> list[Mention]:
-    """Drop a name said only as part of a longer name heard clearly (王家庄村 in 北王家庄村)."""
+def _drop_shadowed(mentions: list[Mention]) -> list[Mention]:
+    """Drop a name heard only as part of a longer, clearly heard name (王家庄村 in 北王家庄村),
+    and fuzzy matches over a span where a name was heard clearly."""
     strong = [m for m in mentions if m.quality >= HOMOPHONE_QUALITY and m.end - m.start >= 3]
 
     def shadowed(m: Mention) -> bool:
         for o in strong:
             if o.start <= m.start and m.end <= o.end and (o.end - o.start) > (m.end - m.start):
                 return True
-            if m.quality < HOMOPHONE_QUALITY and o is not m:  # fuzzy where a name was heard clearly
+            if m.quality < HOMOPHONE_QUALITY and o is not m:
                 overlap = min(m.end, o.end) - max(m.start, o.start)
                 if overlap >= 0.6 * (m.end - m.start) and (o.end - o.start) >= (m.end - m.start):
                     return True
         return False
 
     return [m for m in mentions if not shadowed(m)]
+
+
+def _length_factor(n: int) -> float:
+    """Longer names are stronger evidence: 2 chars 0.75, 3 chars 0.9, 4 chars 1.0 … 1.2."""
+    return {2: 0.75, 3: 0.9}.get(n, min(1.2, 1.0 + 0.05 * (n - 4)))
 
 
 class AddressMatcher:
@@ -106,10 +137,29 @@ class AddressMatcher:
             row: (compound, number)
             for compound, numbers in index.buildings.items() for number, row in numbers.items()
         }
+        roads_by_number: dict[str, set[str]] = defaultdict(set)
+        for road, number in (*index.doors, *index.gates):
+            roads_by_number[number].add(road)
+        self._roads_by_number = {n: sorted(r) for n, r in roads_by_number.items()}
+        self._road_names = {name.ref: i for i, name in enumerate(index.names)
+                            if name.kind == ROAD}
+        village_suffix = index.sound.key("村")
+        self._villages_by_sound: dict[str, list[int]] = defaultdict(list)
+        for i, name in enumerate(index.names):
+            if name.kind == COMMUNITY and not name.short and name.text.endswith("村") \
+                    and name.ref in index.village_ranges:
+                for ch in set(name.key) - {village_suffix}:
+                    self._villages_by_sound[ch].append(i)
+        self._cores: dict[int, str] = {}  # name → sound key of its distinctive core
+        for i, name in enumerate(index.names):
+            core = _GENERIC_END.sub("", _NOT_CORE.sub("", name.text))
+            if not name.short and len(core) >= MIN_FUZZY_CORE:
+                self._cores[i] = index.sound.key(core)
         self.match = lru_cache(maxsize=4096)(self._match)
+        self.match_uncached = self._match
 
     # -- finding names ------------------------------------------------------------------
-    def mentions(self, norm: str) -> list[Mention]:
+    def mentions(self, norm: str, houses: list[tuple[int, int, str]] | None = None) -> list[Mention]:
         index = self.index
         key = index.sound.key(norm)
         found: dict[tuple[int, int], Mention] = {}
@@ -130,25 +180,57 @@ class AddressMatcher:
             for n in index.by_bigram.get(gram, ()):
                 grams[n] += 1
         for n, shared in grams.most_common(300):
+            core = self._cores.get(n)
+            if n in exact_names or core is None or shared < max(1, (len(core) - 1) // 2):
+                continue
+            aligned = fuzz.partial_ratio_alignment(core, key, score_cutoff=FUZZY_CUTOFF)
+            if aligned is None or key[aligned.dest_start] != core[0] \
+                    or aligned.dest_end - aligned.dest_start < 0.75 * len(core):
+                continue  # the first sound and most of the name must be heard
             name = index.names[n]
-            if n in exact_names or name.short or len(name.key) < 3 \
-                    or shared < max(1, (len(name.key) - 1) // 2):
-                continue
-            aligned = fuzz.partial_ratio_alignment(name.key, key, score_cutoff=FUZZY_CUTOFF)
-            if aligned is None:
-                continue
-            segment = set(_DIGIT_RUN.findall(norm[aligned.dest_start:aligned.dest_end]))
-            if any(run not in segment for run in _DIGIT_RUN.findall(name.text)):
+            digits = set(_DIGIT_RUN.findall(norm[aligned.dest_start:]))
+            if any(run not in digits for run in _DIGIT_RUN.findall(name.text)):
                 continue  # 松岭西路161号 is not 松岭西路169号
             found[(n, aligned.dest_start)] = Mention(
                 n, aligned.dest_start, aligned.dest_end, FUZZY_FACTOR * aligned.score / 100)
-        return _drop_contained(list(found.values()))
+        # roads and villages next to a house number, their names half heard (般街43号, 于村48号)
+        for start, _, number in houses or ():
+            window_start = max(0, start - ROAD_WINDOW)
+            window = key[window_start:start]
+            for n in self._near_number(window, number):
+                name_key = index.names[n].key
+                aligned = fuzz.partial_ratio_alignment(name_key, window, score_cutoff=FUZZY_CUTOFF)
+                if aligned is None or aligned.dest_end != len(window) \
+                        or window[aligned.dest_start] != name_key[0]:  # first sound kept
+                    continue
+                begin = window_start + aligned.dest_start
+                if (n, begin) not in found:
+                    found[(n, begin)] = Mention(n, begin, start, FUZZY_FACTOR * aligned.score / 100)
+        return _drop_shadowed(list(found.values()))
+
+    def _near_number(self, window: str, number: str) -> list[int]:
+        """Road and village names that could stand before this house number."""
+        index = self.index
+        names = [self._road_names[road] for road in self._roads_by_number.get(number, ())
+                 if road in self._road_names]
+        if number.isdigit():
+            value = int(number)
+            seen = set()
+            for ch in set(window):
+                for n in self._villages_by_sound.get(ch, ()):
+                    if n not in seen and any(lo <= value <= hi for lo, hi, _ in
+                                             index.village_ranges[index.names[n].ref]):
+                        seen.add(n)
+                        names.append(n)
+        return names
 
     # -- scoring -------------------------------------------------------------------------
     def _match(self, text: str, k: int = 3) -> MatchResult:
         started = time.perf_counter()
         norm = normalize(text)
-        mentions = self.mentions(norm)
+        buildings = [(m.start(), m.end(), int(m[1])) for m in _BUILDING_NUM.finditer(norm)]
+        houses = [(m.start(), m.end(), m[1]) for m in _HOUSE_NUM.finditer(norm)]
+        mentions = self.mentions(norm, houses)
         index = self.index
         by_ref: dict[tuple[str, object], list[Mention]] = defaultdict(list)
         by_kind: dict[str, list[Mention]] = defaultdict(list)
@@ -156,68 +238,74 @@ class AddressMatcher:
             name = index.names[m.name]
             by_ref[(name.kind, name.ref)].append(m)
             by_kind[name.kind].append(m)
-        buildings = [(m.start(), m.end(), int(m[1])) for m in _BUILDING_NUM.finditer(norm)]
-        houses = [(m.start(), m.end(), m[1]) for m in _HOUSE_NUM.finditer(norm)]
-
-        def number_after(m: Mention, numbers, gap: int = 0):
-            return [(s, e, v) for s, e, v in numbers if m.end <= s <= m.end + gap]
 
         candidates: set[int] = set()
         for m in by_kind.get(COMPOUND, ()):
             compound = index.names[m.name].ref
             candidates.add(compound)
-            for _, _, number in number_after(m, buildings, BUILDING_GAP):
-                row = index.buildings.get(compound, {}).get(number)
-                if row is not None:
-                    candidates.add(row)
+            for s, _, number in buildings:
+                if m.end <= s <= m.end + BUILDING_GAP:
+                    row = index.buildings.get(compound, {}).get(number)
+                    if row is not None:
+                        candidates.add(row)
         for m in by_kind.get(COMMUNITY, ()):
             code = index.names[m.name].ref
             if code in index.community_row:
                 candidates.add(index.community_row[code])
-            for _, _, number in number_after(m, houses, _village_gap(norm, m.end)):
-                if number.isdigit():
+            gap = self._village_gap(norm, m.end)
+            for s, _, number in houses:
+                if m.end <= s <= m.end + gap and number.isdigit():
                     for lo, hi, row in index.village_ranges.get(code, ()):
                         if lo <= int(number) <= hi:
                             candidates.add(row)
         for m in by_kind.get(ROAD, ()):
             road = index.names[m.name].ref
-            for _, _, number in number_after(m, houses):
-                candidates.update(index.doors.get((road, number), ()))
-                for compound in index.gates.get((road, number), ()):
-                    candidates.add(compound)
-                    for _, _, b in buildings:
-                        row = index.buildings.get(compound, {}).get(b)
-                        if row is not None:
-                            candidates.add(row)
+            for s, _, number in houses:
+                if s == m.end:
+                    candidates.update(index.doors.get((road, number), ()))
+                    for compound in index.gates.get((road, number), ()):
+                        candidates.add(compound)
+                        for _, _, b in buildings:
+                            row = index.buildings.get(compound, {}).get(b)
+                            if row is not None:
+                                candidates.add(row)
 
-        scored = []
-        for row in candidates:
-            result = self._score(row, norm, by_ref, by_kind, buildings, houses)
-            if result is not None:
-                scored.append((result[0], row, result[1]))
-        scored.sort(key=lambda t: (-t[0], t[1]))
+        scored = [s for row in candidates
+                  if (s := self._score(row, norm, by_ref, by_kind, buildings, houses)) is not None]
+        scored.sort(key=lambda s: (-s.score, s.row))
+        confident = bool(scored) and scored[0].anchor >= MIN_SCORE
         matches = []
-        top = scored[0][0] if scored else 0.0
-        for rank, (score, row, evidence) in enumerate(scored[:k]):
-            margin = top - scored[1][0] if rank == 0 and len(scored) > 1 else (5.0 if rank == 0 else 0.0)
-            confidence = 1 / (1 + math.exp(-(score - MIN_SCORE) / 1.5))
-            confidence *= 1 / (1 + math.exp(-(margin - 0.5) * 2)) if rank == 0 else 0.5
-            matches.append(AddressMatch(index.rows[row], round(score, 2), round(confidence, 3), evidence))
-        return MatchResult(text, norm, tuple(matches), (time.perf_counter() - started) * 1000)
+        for rank, s in enumerate(scored[:k]):
+            confidence = 1 / (1 + math.exp(-(s.anchor - MIN_SCORE) / 1.5))
+            if rank == 0 and len(scored) > 1:  # a close second lowers the first's confidence
+                confidence *= 1 / (1 + math.exp(-(s.score - scored[1].score - 0.5) * 2))
+            elif rank > 0:
+                confidence *= 0.5
+            matches.append(AddressMatch(index.rows[s.row], round(s.score, 2), round(confidence, 3),
+                                        s.evidence))
+        return MatchResult(text, norm, tuple(matches), confident,
+                           (time.perf_counter() - started) * 1000)
 
-    def _score(self, row_i, self_norm, by_ref, by_kind, buildings, houses):
+    @staticmethod
+    def _village_gap(norm: str, end: int) -> int:
+        """A village house number follows the name, or its 村 when only the stem was heard."""
+        return 1 if norm[end:end + 1] in ("村", "存", "春") else 0
+
+    def _score(self, row_i, norm, by_ref, by_kind, buildings, houses) -> _Scored | None:
         index = self.index
         row = index.rows[row_i]
         used: list[tuple[int, int]] = []
         evidence: list[str] = []
-        score = 0.0
-
-        def best(kind: str, ref) -> Mention | None:
-            options = [m for m in by_ref.get((kind, ref), ()) if not _overlaps((m.start, m.end), used)]
-            return max(options, key=lambda m: (m.quality, m.end - m.start), default=None)
+        anchor = 0.0  # name evidence
+        extra = 0.0  # numbers that choose among rows
 
         def weight(m: Mention, base: float) -> float:
             return base * m.quality * (SHORT_FACTOR if index.names[m.name].short else 1.0)
+
+        def best(kind: str, ref, base: float = 1.0, need=None) -> Mention | None:
+            options = [m for m in by_ref.get((kind, ref), ())
+                       if not _overlaps((m.start, m.end), used) and (need is None or need(m))]
+            return max(options, key=lambda m: (weight(m, base), m.end - m.start), default=None)
 
         def number_at(after: int, numbers, gap: int, value) -> tuple[int, int] | None:
             for s, e, v in numbers:
@@ -227,107 +315,99 @@ class AddressMatcher:
 
         level = row.level
         if level in ("compound", "building"):
-            compound_i, building_no = (row_i, None) if level == "compound" else self._compound_of_building[row_i]
+            compound_i, building_no = ((row_i, None) if level == "compound"
+                                       else self._compound_of_building[row_i])
             compound = index.rows[compound_i]
-            m = best(COMPOUND, compound_i)
-            anchor = None
+            end = None
+            m = best(COMPOUND, compound_i, W_COMPOUND)
             if m is not None:
-                score += weight(m, W_COMPOUND) + 0.3 * min(len(index.names[m.name].text) - 2, 4)
+                name = index.names[m.name]
+                anchor += weight(m, W_COMPOUND) * _length_factor(len(name.text))
                 used.append((m.start, m.end))
-                anchor = m.end
-                evidence.append(f"小区:{index.names[m.name].text}")
-            gate_road = best(ROAD, _norm_road(compound.road)) if compound.road else None
-            if gate_road is not None:
-                number = _house_no(compound.house_no)
-                span = number_at(gate_road.end, houses, 0, lambda v: v == number)
-                if span:
-                    score += weight(gate_road, W_ROAD_NUMBER) * (0.6 if m is not None else 1.0)
-                    used += [(gate_road.start, gate_road.end), span]
-                    anchor = max(anchor or 0, span[1])
-                    evidence.append(f"门牌:{compound.road}{compound.house_no}")
-            if anchor is None:
+                end = m.end
+                evidence.append(f"小区:{name.text}")
+                rest = norm[m.end:m.end + 3]
+                if (m.quality < 1.0 or len(name.text) <= 3) and any(
+                        rest.startswith(suffix) and not name.text.endswith(suffix)
+                        for suffix in _PLACE_SUFFIXES):
+                    anchor -= W_OTHER_SUFFIX  # the caller's name goes on differently
+                if number_at(m.end, houses, 0, lambda v: True):
+                    anchor -= 3.0  # "华齐街75号": the name is a road here
+            number = house_number(compound.house_no) if compound.road else None
+            gate = best(ROAD, normalize_name(compound.road), W_ROAD_NUMBER,
+                        lambda r: number_at(r.end, houses, 0, lambda v: v == number)) if number else None
+            if gate is not None:
+                span = number_at(gate.end, houses, 0, lambda v: v == number)
+                anchor += weight(gate, W_ROAD_NUMBER) * (0.6 if m is not None else 1.0)
+                used += [(gate.start, gate.end), span]
+                end = max(end or 0, span[1])
+                evidence.append(f"门牌:{compound.road}{compound.house_no}")
+            if end is None:
                 return None
             if building_no is not None:
-                span = number_at(anchor, buildings, BUILDING_GAP, lambda v: v == building_no)
+                span = number_at(end, buildings, BUILDING_GAP, lambda v: v == building_no)
                 if span is None:
-                    span = next(((s, e) for s, e, v in buildings if v == building_no and s >= anchor), None)
+                    span = next(((s, e) for s, e, v in buildings if v == building_no and s >= end), None)
                     if span is None:
                         return None
-                    score -= 1.0  # said far from the compound name
-                score += W_BUILDING
+                    extra -= 1.0  # said far from the compound name
+                extra += W_BUILDING
                 used.append(span)
                 evidence.append(f"楼栋:{row.building}")
-            elif number_at(anchor, buildings, BUILDING_GAP, lambda v: True):
-                score -= 2.0  # a building was said that this compound does not have
-            if m is not None and anchor == m.end and number_at(m.end, houses, 0, lambda v: True):
-                score -= 3.0  # "华齐街75号": the name is used as a road here
+            elif number_at(end, buildings, BUILDING_GAP, lambda v: True):
+                extra -= W_NUMBER_MISSING  # a building this compound does not have
         elif level == "door":
-            m = best(ROAD, _norm_road(row.road))
+            number = house_number(row.house_no)
+            m = best(ROAD, normalize_name(row.road), W_ROAD_NUMBER,
+                     lambda r: number_at(r.end, houses, 0, lambda v: v == number))
             if m is None:
                 return None
-            number = _house_no(row.house_no)
-            span = number_at(m.end, houses, 0, lambda v: v == number)
-            if span is None:
-                return None
-            score += weight(m, W_ROAD_NUMBER)
-            used += [(m.start, m.end), span]
+            anchor += weight(m, W_ROAD_NUMBER)
+            used += [(m.start, m.end), number_at(m.end, houses, 0, lambda v: v == number)]
             evidence.append(f"门牌:{row.road}{row.house_no}")
         elif level in ("community", "village_house"):
-            m = best(COMMUNITY, row.community_code)
-            if m is None:
-                return None
-            score += weight(m, W_COMMUNITY)
-            used.append((m.start, m.end))
-            evidence.append(f"社区:{row.community}")
             if level == "village_house":
                 lo, hi = row.house_range
-                span = number_at(m.end, houses, _village_gap(self_norm, m.end),
-                                 lambda v: v.isdigit() and lo <= int(v) <= hi)
-                if span is None:
-                    return None
-                score += W_VILLAGE_NUMBER
-                used.append(span)
+
+                def has_number(m: Mention) -> bool:
+                    return number_at(m.end, houses, self._village_gap(norm, m.end),
+                                     lambda v: v.isdigit() and lo <= int(v) <= hi) is not None
+                m = best(COMMUNITY, row.community_code, W_COMMUNITY, has_number)
+            else:
+                m = best(COMMUNITY, row.community_code, W_COMMUNITY)
+            if m is None:
+                return None
+            anchor += weight(m, W_COMMUNITY) * min(1.0, _length_factor(len(index.names[m.name].text)) + 0.1)
+            used.append((m.start, m.end))
+            evidence.append(f"社区:{row.community}")
+            gap = self._village_gap(norm, m.end)
+            if level == "village_house":
+                extra += W_VILLAGE_NUMBER
+                used.append(number_at(m.end, houses, gap, lambda v: True))
                 evidence.append(f"门牌:{row.house_no}")
-            elif number_at(m.end, houses, _village_gap(self_norm, m.end), lambda v: True):
-                score -= 2.0  # a house number was said but no range holds it
+            elif number_at(m.end, houses, gap, lambda v: True):
+                extra -= W_NUMBER_MISSING  # a house number no range holds
         else:
             return None
 
         # supporting and contradicting evidence
         support = {DISTRICT: row.district_code, TOWN: row.town_code, COMMUNITY: row.community_code,
-                   ROAD: _norm_road(row.road) if row.road else None}
+                   ROAD: normalize_name(row.road) if row.road else None}
         for kind, ref in support.items():
             if ref is None or (kind == COMMUNITY and level in ("community", "village_house")):
                 continue
-            m = best(kind, ref)
+            m = best(kind, ref, W_SUPPORT[kind])
             if m is not None:
-                score += weight(m, W_SUPPORT[kind])
+                anchor += weight(m, W_SUPPORT[kind])
                 used.append((m.start, m.end))
                 evidence.append(f"{_LABEL[kind]}:{index.names[m.name].text}")
             elif kind in W_CONFLICT:
                 for other in by_kind.get(kind, ()):
                     if index.names[other.name].ref != ref and other.quality >= HOMOPHONE_QUALITY \
                             and not _overlaps((other.start, other.end), used):
-                        score -= W_CONFLICT[kind] * (SHORT_FACTOR if index.names[other.name].short else 1.0)
+                        anchor -= W_CONFLICT[kind] * (SHORT_FACTOR if index.names[other.name].short else 1.0)
                         break
-        return score, tuple(evidence)
-
-
-def _village_gap(norm: str, end: int) -> int:
-    """A village house number follows the name, or its 村 when only the stem was matched."""
-    return 1 if norm[end:end + 1] == "村" else 0
+        return _Scored(row_i, anchor + extra, anchor, tuple(evidence))
 
 
 _LABEL = {DISTRICT: "区县", TOWN: "街道", COMMUNITY: "社区", ROAD: "道路"}
-
-
-@lru_cache(maxsize=65536)
-def _norm_road(road: str) -> str:
-    from .text import normalize_name
-    return normalize_name(road)
-
-
-@lru_cache(maxsize=65536)
-def _house_no(text: str) -> str | None:
-    from .index import house_number
-    return house_number(text)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from pypinyin import Style, lazy_pinyin
 
@@ -21,7 +22,6 @@ _PUNCT = re.compile(r"[\s,，。.、;；:：!！?？\"'“”‘’()（）\[\]�
 _DIGIT = {"零": 0, "〇": 0, "○": 0, "幺": 1, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4,
           "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _UNIT = {"十": 10, "百": 100, "千": 1000}
-_NUMERAL_RUN = re.compile(r"[零〇○幺一二两三四五六七八九十百千]+")
 _DASH = re.compile(r"(?<=\d)\s*[-－—–杠]\s*(?=\d)")
 _BUILDING = re.compile(r"第?(\d+)\s*(?:号楼|栋楼|栋|幢|号栋)")
 
@@ -44,10 +44,20 @@ def numeral_value(run: str) -> str:
     return str(total)
 
 
+_NUM_CHARS = "零〇○幺一二两三四五六七八九十百千"
+# A numeral is a number (not part of a name like 西关二村) when a numbering word follows it,
+# possibly after a dash (三十四杠一号), or when it is said digit by digit (五零二).
+_NUMBERED = re.compile(
+    rf"[{_NUM_CHARS}]+(?=(?:[-－—–杠][{_NUM_CHARS}0-9]+)?(?:号|楼|栋|幢|单元|室|层|户))"
+    rf"|(?<=[-－—–杠])[{_NUM_CHARS}]+(?=号)"
+    rf"|[零〇○幺一二两三四五六七八九]{{3,}}")
+
+
 def _numerals_to_digits(text: str) -> str:
-    return _NUMERAL_RUN.sub(lambda m: numeral_value(m.group()), text)
+    return _NUMBERED.sub(lambda m: numeral_value(m.group()), text)
 
 
+@lru_cache(maxsize=200_000)
 def normalize_name(text: str) -> str:
     """Canonical form of a gazetteer name (no filler removal)."""
     text = unicodedata.normalize("NFKC", text).upper()
@@ -80,6 +90,9 @@ def fold_syllable(syllable: str) -> str:
     return syllable
 
 
+_DIGIT_SOUND = dict(zip("0123456789", ("ling", "yi", "er", "san", "si", "wu", "liu", "qi", "ba", "jiu")))
+
+
 class SoundKey:
     """Maps characters to one-character sound classes; the table grows as new syllables appear."""
 
@@ -100,7 +113,9 @@ class SoundKey:
         cached = self._chars.get(ch)
         if cached is not None:
             return cached
-        if "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf":
+        if ch in _DIGIT_SOUND:  # 西2路 sounds like 西尔路
+            key = self._syllable_char(fold_syllable(_DIGIT_SOUND[ch]))
+        elif "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf":
             syllable = lazy_pinyin(ch, style=Style.NORMAL)[0]
             key = self._syllable_char(fold_syllable(syllable))
         else:

@@ -1,0 +1,82 @@
+"""Evaluation of the matcher on a query TSV (query_id, text, gold_address_code)."""
+
+from __future__ import annotations
+
+import csv
+import resource
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+from .matcher import AddressMatcher
+
+NONE = "NONE"
+
+
+@dataclass(frozen=True)
+class Query:
+    query_id: str
+    text: str
+    gold: str
+
+
+def read_queries(path: Path) -> list[Query]:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh, delimiter="\t")
+        missing = {"query_id", "text", "gold_address_code"} - set(reader.fieldnames or [])
+        if missing:
+            raise ValueError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
+        return [Query(r["query_id"], r["text"], (r["gold_address_code"] or NONE).strip())
+                for r in reader]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else 0.0
+
+
+def rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def evaluate(queries: Iterable[Query], predict: Callable[[str], list[str] | None],
+             same: Callable[[str, str], bool] = lambda code, gold: code == gold) -> dict:
+    """`predict` returns ranked codes, or None for "no confident match"."""
+    n = top1 = top3 = said_none = none_right = gold_none = 0
+    latencies = []
+    for q in queries:
+        started = time.perf_counter()
+        codes = predict(q.text)
+        latencies.append((time.perf_counter() - started) * 1000)
+        n += 1
+        if q.gold == NONE:
+            gold_none += 1
+        if codes is None:
+            said_none += 1
+            if q.gold == NONE:
+                none_right += 1
+                top1 += 1
+                top3 += 1
+            continue
+        if q.gold != NONE:
+            top1 += bool(codes) and same(codes[0], q.gold)
+            top3 += any(same(c, q.gold) for c in codes[:3])
+    return {
+        "n": n,
+        "top1": round(top1 / n, 4) if n else 0.0,
+        "top3": round(top3 / n, 4) if n else 0.0,
+        "none_precision": round(none_right / said_none, 4) if said_none else None,
+        "none_recall": round(none_right / gold_none, 4) if gold_none else None,
+        "p50_ms": round(percentile(latencies, 0.5), 3),
+        "p99_ms": round(percentile(latencies, 0.99), 3),
+    }
+
+
+def matcher_predict(matcher: AddressMatcher, k: int = 3) -> Callable[[str], list[str] | None]:
+    def predict(text: str) -> list[str] | None:
+        result = matcher.match_uncached(text, k)
+        if not result.confident:
+            return None
+        return [m.address.address_code for m in result.matches]
+    return predict
