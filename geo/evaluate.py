@@ -40,27 +40,30 @@ def rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def evaluate(queries: Iterable[Query], predict: Callable[[str], list[str] | None],
+def evaluate(queries: Iterable[Query], predict: Callable[[str], tuple[list[str], bool]],
              same: Callable[[str, str], bool] = lambda code, gold: code == gold) -> dict:
-    """`predict` returns ranked codes, or None for "no confident match"."""
+    """`predict` returns the ranked codes and whether the first is a confident match.
+
+    top1: the confident first code is the gold one (for gold NONE: nothing confident);
+    top3: the gold code is among the three shown, confident or not (what the agent sees).
+    """
     n = top1 = top3 = said_none = none_right = gold_none = 0
     latencies = []
     for q in queries:
         started = time.perf_counter()
-        codes = predict(q.text)
+        codes, confident = predict(q.text)
         latencies.append((time.perf_counter() - started) * 1000)
         n += 1
-        if q.gold == NONE:
-            gold_none += 1
-        if codes is None:
+        gold_none += q.gold == NONE
+        if not confident:
             said_none += 1
             if q.gold == NONE:
                 none_right += 1
                 top1 += 1
                 top3 += 1
-            continue
+        elif q.gold != NONE:
+            top1 += same(codes[0], q.gold)
         if q.gold != NONE:
-            top1 += bool(codes) and same(codes[0], q.gold)
             top3 += any(same(c, q.gold) for c in codes[:3])
     return {
         "n": n,
@@ -73,10 +76,8 @@ def evaluate(queries: Iterable[Query], predict: Callable[[str], list[str] | None
     }
 
 
-def matcher_predict(matcher: AddressMatcher, k: int = 3) -> Callable[[str], list[str] | None]:
-    def predict(text: str) -> list[str] | None:
+def matcher_predict(matcher: AddressMatcher, k: int = 3) -> Callable[[str], tuple[list[str], bool]]:
+    def predict(text: str) -> tuple[list[str], bool]:
         result = matcher.match_uncached(text, k)
-        if not result.confident:
-            return None
-        return [m.address.address_code for m in result.matches]
+        return [m.address.address_code for m in result.matches], result.confident
     return predict

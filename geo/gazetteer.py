@@ -38,6 +38,10 @@ class Address:
     building: str
     full_address: str
     aliases: tuple[str, ...]
+    unit_count: int | None = None
+    households: int | None = None  # 实有户数
+    population: int | None = None  # 实有人口
+    org_count: int | None = None  # 实有单位
 
     @property
     def house_range(self) -> tuple[int, int] | None:
@@ -83,11 +87,17 @@ def validate_row(raw: dict, line: int) -> Address:
     if level == "village_house" and not _HOUSE_RANGE.match(values["house_no"]):
         raise GazetteerError(line, f"a village_house row needs a house_no range like 1-82号, got {values['house_no']!r}")
     aliases = tuple(a.strip() for a in values["aliases"].split(";") if a.strip())
+    counts = []
+    for name in ("unit_count", "households", "population", "org_count"):
+        value = values[name]
+        if value and not _DIGITS.match(value):
+            raise GazetteerError(line, f"'{name}' must be a whole number, got {value!r}")
+        counts.append(int(value) if value else None)
     return Address(
         code, level, values["district_code"], values["district"], values["town_code"],
         values["town"], values["community_code"], values["community"], values["grid_code"],
         values["grid"], values["road"], values["house_no"], values["compound"],
-        values["building"], values["full_address"], aliases,
+        values["building"], values["full_address"], aliases, *counts,
     )
 
 
@@ -95,15 +105,23 @@ def read_csv(path: Path, on_error: Callable[[GazetteerError], None] | None = Non
              on_progress: Callable[[int], None] | None = None) -> Iterator[Address]:
     """Yield valid rows; invalid ones go to `on_error` (or raise when it is None)."""
     path = Path(path)
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh)
+    consumed = 0
+
+    def lines(fh) -> Iterator[str]:
+        nonlocal consumed
+        for raw in fh:
+            consumed += len(raw)
+            yield raw.decode("utf-8-sig" if consumed == len(raw) else "utf-8")
+
+    with open(path, "rb") as fh:
+        reader = csv.DictReader(lines(fh))
         missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
         if missing:
             raise GazetteerError(1, f"missing column(s): {', '.join(missing)}")
         seen: set[str] = set()
         for number, raw in enumerate(reader, 2):
             if on_progress and number % 10000 == 0:
-                on_progress(fh.tell())
+                on_progress(consumed)
             try:
                 if None in raw:
                     raise GazetteerError(reader.line_num, "more fields than the header has")
@@ -118,4 +136,4 @@ def read_csv(path: Path, on_error: Callable[[GazetteerError], None] | None = Non
                 continue
             yield row
         if on_progress:
-            on_progress(fh.tell())
+            on_progress(consumed)

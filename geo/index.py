@@ -13,7 +13,7 @@ from typing import Callable, Iterable
 from .gazetteer import Address
 from .text import SoundKey, normalize_name
 
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 _HOUSE_NO = re.compile(r"^(\d+(?:-\d+)?)号$")
 _BUILDING_NO = re.compile(r"^(\d+)号楼$")
 _ROOM = re.compile(r"^(\d+)号楼(\d+)单元(\d+)室$")
@@ -59,6 +59,7 @@ class AddressIndex:
     village_ranges: dict[str, list[tuple[int, int, int]]] = field(default_factory=dict)
     rooms: set[int] = field(default_factory=set)
     build_seconds: float = 0.0
+    fingerprint: str = ""  # of the gazetteer it was built from (see geo.store.fingerprint)
 
     # -- building --------------------------------------------------------------------------
     @classmethod

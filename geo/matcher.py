@@ -19,7 +19,7 @@ import math
 import re
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from rapidfuzz import fuzz
@@ -29,6 +29,7 @@ from .index import COMMUNITY, COMPOUND, DISTRICT, ROAD, TOWN, AddressIndex, hous
 from .text import normalize, normalize_name
 
 _BUILDING_NUM = re.compile(r"(\d+)号楼")
+_UNIT_ROOM = re.compile(r"号楼(\d)单元(\d{3,4})")
 _HOUSE_NUM = re.compile(r"(\d+(?:-\d+)?)号(?!楼)")
 _DIGIT_RUN = re.compile(r"\d+")
 # What fuzzy matching ignores: numbers (matched exactly elsewhere) and generic endings,
@@ -51,6 +52,7 @@ FUZZY_FACTOR = 0.9
 HOMOPHONE_QUALITY = 0.95  # same sound, other characters (by name length below)
 SHORT_HOMOPHONE_QUALITY = {2: 0.55, 3: 0.9}  # two sounds alike are often just other words
 MIN_SCORE = 7.0  # name evidence below this: no confident match
+MIN_MARGIN = 0.25  # a tie with another place is not a confident match
 BUILDING_GAP = 8  # characters allowed between a compound name and its building number
 ROAD_WINDOW = 6  # characters before a house number searched for a misheard road name
 
@@ -60,6 +62,9 @@ ROAD_WINDOW = 6  # characters before a house number searched for a misheard road
 _PLACE_SUFFIXES = ("花园", "家园", "华庭", "雅苑", "名邸", "府邸", "公馆", "新城", "嘉园",
                    "雅居", "花语", "观邸", "公寓", "宿舍", "大厦", "广场", "家属院",
                    "大道", "路", "街", "巷", "胡同", "苑", "园", "府", "庭", "居", "城", "湾")
+
+
+_SAID_AFTER_NAMES = ("小区", "生活区", "家属院")
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +211,16 @@ class AddressMatcher:
                 begin = window_start + aligned.dest_start
                 if (n, begin) not in found:
                     found[(n, begin)] = Mention(n, begin, start, FUZZY_FACTOR * aligned.score / 100)
-        return _drop_shadowed(list(found.values()))
+        return _drop_shadowed([self._with_suffix(m, norm) for m in found.values()])
+
+    def _with_suffix(self, m: Mention, norm: str) -> Mention:
+        """A compound name said with 小区 after it covers the 小区 too (卫生防疫站小区)."""
+        name = self.index.names[m.name]
+        if name.kind == COMPOUND:
+            for suffix in _SAID_AFTER_NAMES:
+                if norm.startswith(suffix, m.end) and not name.text.endswith(suffix):
+                    return Mention(m.name, m.start, m.end + len(suffix), m.quality)
+        return m
 
     def _near_number(self, window: str, number: str) -> list[int]:
         """Road and village names that could stand before this house number."""
@@ -273,18 +287,46 @@ class AddressMatcher:
         scored = [s for row in candidates
                   if (s := self._score(row, norm, by_ref, by_kind, buildings, houses)) is not None]
         scored.sort(key=lambda s: (-s.score, s.row))
-        confident = bool(scored) and scored[0].anchor >= MIN_SCORE
+        confident = bool(scored) and scored[0].anchor >= MIN_SCORE and (
+            len(scored) < 2 or scored[0].score - self._rival(scored).score >= MIN_MARGIN)
         matches = []
+        room = self._room(scored[0].row, norm) if scored else None
         for rank, s in enumerate(scored[:k]):
             confidence = 1 / (1 + math.exp(-(s.anchor - MIN_SCORE) / 1.5))
             if rank == 0 and len(scored) > 1:  # a close second lowers the first's confidence
                 confidence *= 1 / (1 + math.exp(-(s.score - scored[1].score - 0.5) * 2))
             elif rank > 0:
                 confidence *= 0.5
-            matches.append(AddressMatch(index.rows[s.row], round(s.score, 2), round(confidence, 3),
-                                        s.evidence))
+            address = room if rank == 0 and room else index.rows[s.row]
+            matches.append(AddressMatch(address, round(s.score, 2), round(confidence, 3), s.evidence))
         return MatchResult(text, norm, tuple(matches), confident,
                            (time.perf_counter() - started) * 1000)
+
+    def _rival(self, scored: list[_Scored]) -> _Scored:
+        """The best candidate that is another place (not the top row's compound or building)."""
+        top = self.index.rows[scored[0].row].address_code
+        for s in scored[1:]:
+            code = self.index.rows[s.row].address_code
+            if not (code[:-2] == top[:-2] and code.endswith("00") != top.endswith("00")):
+                return s
+        return _Scored(-1, float("-inf"), 0.0, ())
+
+    def _room(self, row_i: int, norm: str) -> Address | None:
+        """The room said after the building (2单元1502), when the gazetteer has rooms."""
+        row = self.index.rows[row_i]
+        if row.level != "building" or not self.index.rooms:
+            return None
+        for match in _UNIT_ROOM.finditer(norm):
+            if not norm[:match.start() + 2].endswith(row.building):
+                continue
+            unit, number = match[1], match[2]
+            floor, door = int(number[:-2]), number[-2:]
+            code = f"{row.address_code}{unit}{floor:02d}{door}"
+            if int(code) in self.index.rooms:
+                suffix = f"{unit}单元{number}室"
+                return replace(row, address_code=code, level="room", building=row.building + suffix,
+                               full_address=row.full_address + suffix)
+        return None
 
     @staticmethod
     def _village_gap(norm: str, end: int) -> int:

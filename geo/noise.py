@@ -103,9 +103,25 @@ class NoiseMaker:
         return out
 
 
-def spoken_name(row: Address, text: str) -> str | None:
-    """The name of the gold row as it appears in the query text, if any."""
-    for name in (row.compound, *row.aliases, row.road, row.community):
-        if name and name in text:
-            return name
-    return None
+def noisy_queries(index, queries: list, seed: int = 7) -> dict[str, list]:
+    """Noisy variants of evaluation queries (geo.evaluate.Query), by kind, plus 200
+    invented addresses (gold NONE).  A query whose gold name is not in its text is skipped."""
+    from .evaluate import NONE, Query
+
+    maker = NoiseMaker(index.rows, seed)
+    sets: dict[str, list] = {}
+    for kind in NOISE_KINDS:
+        out = []
+        for q in queries:
+            row = index.row_by_code(q.gold)
+            if row is None:
+                continue
+            parent = index.row_by_code(q.gold[:-2] + "00") if row.level == "building" else None
+            names = [n for n in (row.compound, *(parent.aliases if parent else row.aliases),
+                                 row.road, row.community) if n and n in q.text]
+            text = maker.corrupt(q.text, names[0], kind) if names else None
+            if text:
+                out.append(Query(f"{q.query_id}-{kind}", text, q.gold))
+        sets[kind] = out
+    sets["not_in_gazetteer"] = [Query(f.query_id, f.text, NONE) for f in maker.fake_addresses(200)]
+    return sets

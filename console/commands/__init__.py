@@ -1,0 +1,1 @@
+"""`hotline` subcommands, one module per feature area; each has `register(subparsers)`."""

@@ -1,0 +1,47 @@
+"""Shared pieces of the command line: output consoles, paths, connections, progress."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+from db import config, migrate
+from db.connect import connect
+
+out = Console()
+err = Console(stderr=True, soft_wrap=True)
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def default_seats_file() -> Path:
+    env = os.environ.get("HOTLINE_SEATS")
+    if env:
+        return Path(env)
+    here = Path.cwd() / "seats.toml"
+    return here if here.exists() else REPO_ROOT / "seats.toml"
+
+
+@asynccontextmanager
+async def database():
+    """A connection to the hotline database (started and migrated when needed)."""
+    conn = await connect(config.resolve_dsn())
+    try:
+        await migrate.migrate(conn)
+        yield conn
+    finally:
+        await conn.close()
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def file_progress(description: str) -> Progress:
+    """A progress bar over bytes of a file (imports)."""
+    return Progress(TextColumn(f"[bold]{description}"), BarColumn(), DownloadColumn(),
+                    TimeRemainingColumn(), console=err, transient=False)

@@ -1,0 +1,186 @@
+"""geo: normalisation, sound keys, the matcher on the demo gazetteer, import, cache, eval."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from geo.evaluate import evaluate, matcher_predict, read_queries
+from geo.gazetteer import GazetteerError, read_csv
+from geo.index import AddressIndex
+from geo.matcher import AddressMatcher
+from geo.noise import noisy_queries
+from geo.service import DEMO_GAZETTEER, AddressTracker, load_index
+from geo.store import import_csv
+from geo.text import SoundKey, normalize
+from conftest import REPO, shared_file
+
+
+@pytest.mark.parametrize("spoken, written", [
+    ("松龄花园三号楼二单元五零二", "松龄花园3号楼2单元502"),
+    ("一百四十五号", "145号"),
+    ("两百九十五号", "295号"),
+    ("幺二号楼", "12号楼"),
+    ("第十一栋", "11号楼"),
+    ("二十栋", "20号楼"),
+    ("太平路三十四杠一号", "太平路34-1号"),
+    ("西关二村一百零五号", "西关二村105号"),  # a numeral inside a name stays a name
+    ("嗯，那个什么，就是华光路四十五号院", "华光路45号院"),
+    ("二七零六", "2706"),
+])
+def test_normalize_spoken_numbers_and_fillers(spoken, written):
+    assert normalize(spoken) == written
+
+
+@pytest.mark.parametrize("a, b", [
+    ("松龄路", "松林路"),   # homophone after in/ing folding
+    ("南定", "兰定"),      # n/l
+    ("福园", "湖园"),      # f/h
+    ("张店", "脏店"),      # zh/z
+    ("生活区", "森活区"),  # sh/s, eng/en
+    ("西2路", "西尔路"),   # a digit sounds like its numeral
+])
+def test_dialect_pairs_share_a_sound_key(a, b):
+    key = SoundKey()
+    assert key.key(normalize(a)) == key.key(normalize(b))
+
+
+def test_different_names_have_different_keys():
+    key = SoundKey()
+    assert key.key("松龄路") != key.key("柳泉路")
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return AddressMatcher(AddressIndex.build(read_csv(DEMO_GAZETTEER)))
+
+
+@pytest.mark.parametrize("heard, code, level", [
+    ("那个松龄花园三号楼二单元楼道漏水", "370303009001200103", "building"),
+    ("松林花园3号楼", "370303009001200103", "building"),          # homophone
+    ("我住松宁花园三栋", "370303009001200103", "building"),        # dialect n/l, 栋
+    ("马尚街道松龄社区人民西路四十五号门口占道经营", "370303009001400003", "door"),
+    ("人民西路45号", "370303009001400003", "door"),
+    ("我家在东寨村一百号，院墙倒了", "370303009003102000", "village_house"),
+    ("东寨村委会附近有人烧垃圾", "370303009003", "community"),
+    ("张店区松龄花园", "370303009001200100", "compound"),
+])
+def test_demo_matches(demo, heard, code, level):
+    result = demo.match_uncached(heard)
+    assert result.confident, result
+    assert result.best.address.address_code == code
+    assert result.best.level == level
+    assert result.best.address.town == "马尚街道"
+    assert bool(result.best.address.grid) == (level != "community")  # a community spans its grids
+
+
+@pytest.mark.parametrize("heard", [
+    "幸福里小区五号楼停水了",
+    "锦绣华庭三号楼",
+    "张店区这边停电了",
+    "你好，我想咨询一下公积金怎么提取",
+    "",
+])
+def test_no_confident_match_for_addresses_not_in_the_gazetteer(demo, heard):
+    assert not demo.match_uncached(heard).confident
+
+
+def test_building_the_compound_does_not_have_falls_back_to_the_compound(demo):
+    result = demo.match_uncached("松龄花园九十九号楼")
+    assert result.confident and result.best.level == "compound"
+
+
+def test_tracker_keeps_the_address_through_small_talk(demo):
+    tracker = AddressTracker(demo)
+    transcript = "喂你好，我想反映个问题，我住松龄花园三号楼"
+    assert tracker.update(transcript).best.level == "building"
+    transcript += "，楼道里的灯坏了好几天了，麻烦你们尽快派人来修一下，谢谢，还有那个垃圾桶也满了"
+    assert tracker.update(transcript).best.address.address_code == "370303009001200103"
+
+
+def test_invalid_rows_are_reported_with_line_numbers(tmp_path):
+    lines = DEMO_GAZETTEER.read_text(encoding="utf-8").splitlines()
+    bad = lines[:4] + [lines[4].replace(",building,", ",tower,"), lines[5].replace(",370302,", ",37x302,", 1)]
+    path = tmp_path / "bad.csv"
+    path.write_text("\n".join(bad) + "\n", encoding="utf-8")
+    errors = []
+    rows = list(read_csv(path, on_error=errors.append))
+    assert len(rows) == 3
+    assert [e.line for e in errors] == [5, 6]
+    assert "level must be one of" in str(errors[0])
+    with pytest.raises(GazetteerError, match="line 5"):
+        list(read_csv(path))
+
+
+async def test_import_is_idempotent_and_strict_refuses_bad_files(conn, tmp_path):
+    report = await import_csv(conn, DEMO_GAZETTEER)
+    assert report.rows_stored == report.rows_read == 166 and not report.errors
+    again = await import_csv(conn, DEMO_GAZETTEER)
+    assert again.rows_stored == 166
+    assert await conn.fetchval("SELECT count(*) FROM gazetteer_addresses") == 166
+    lines = DEMO_GAZETTEER.read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "bad.csv"
+    path.write_text("\n".join(lines[:3] + [lines[3].replace(",building,", ",x,")]) + "\n", encoding="utf-8")
+    lenient = await import_csv(conn, path)
+    assert lenient.rows_stored == 2 and lenient.errors[0].line == 4
+    with pytest.raises(GazetteerError, match="line 4"):
+        await import_csv(conn, path, strict=True)
+    assert await conn.fetchval("SELECT count(*) FROM gazetteer_imports") == 3  # strict stored nothing
+
+
+async def test_index_cache_follows_the_database(conn, tmp_path):
+    cache = tmp_path / "index.pkl"
+    await import_csv(conn, DEMO_GAZETTEER)
+    first = await load_index(conn, cache)
+    assert cache.exists() and len(first.rows) == 166
+    cached = await load_index(conn, cache)
+    assert cached.fingerprint == first.fingerprint and len(cached.names) == len(first.names)
+    lines = DEMO_GAZETTEER.read_text(encoding="utf-8").splitlines()
+    extra = tmp_path / "extra.csv"
+    extra.write_text("\n".join([lines[0], lines[1].replace("370302001001,", "370302001009,", 2)
+                                .replace("般阳社区", "新建社区")]) + "\n", encoding="utf-8")
+    await import_csv(conn, extra)
+    rebuilt = await load_index(conn, cache)
+    assert len(rebuilt.rows) == 167 and rebuilt.fingerprint != first.fingerprint
+    assert AddressMatcher(rebuilt).match_uncached("淄川区新建社区").best.address.address_code == "370302001009"
+
+
+@pytest.fixture(scope="module")
+def zibo():
+    index = AddressIndex.build(read_csv(shared_file("gazetteer/standard_addresses.csv")))
+    return index, AddressMatcher(index)
+
+
+def test_dev_queries_top1(zibo):
+    index, matcher = zibo
+    result = evaluate(read_queries(shared_file("gazetteer/dev_queries.tsv")), matcher_predict(matcher))
+    assert result["top1"] >= 0.97 and result["top3"] >= 0.99, result
+
+
+def test_noisy_variants(zibo):
+    index, matcher = zibo
+    sets = noisy_queries(index, read_queries(shared_file("gazetteer/dev_queries.tsv")))
+    predict = matcher_predict(matcher)
+    scores = {kind: evaluate(qs, predict) for kind, qs in sets.items()}
+    assert scores["homophone"]["top1"] >= 0.95, scores["homophone"]
+    assert scores["dialect"]["top1"] >= 0.95, scores["dialect"]
+    assert scores["drop"]["top3"] >= 0.4, scores["drop"]
+    assert scores["not_in_gazetteer"]["none_recall"] >= 0.95, scores["not_in_gazetteer"]
+
+
+def test_eval_cli_prints_one_json_line(tmp_path):
+    queries = shared_file("gazetteer/dev_queries.tsv")
+    sample = tmp_path / "q.tsv"
+    lines = queries.read_text(encoding="utf-8").splitlines()
+    sample.write_text("\n".join(lines[:41] + ["none-1\t幸福里小区五号楼停水了\tNONE"]) + "\n", encoding="utf-8")
+    env = {**os.environ, "HOTLINE_DATA_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "console.cli", "geo", "eval", "--queries", str(sample),
+         "--gazetteer", str(shared_file("gazetteer/standard_addresses.csv"))],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=True)
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert set(report) >= {"n", "top1", "top3", "none_precision", "none_recall", "p50_ms",
+                           "p99_ms", "build_s", "rss_mb"}
+    assert report["n"] == 41 and report["top1"] >= 0.95 and report["none_recall"] == 1.0
