@@ -79,7 +79,7 @@ def expand_rooms(source: Path, target: Path, total: int, seed: int = 2026) -> in
 def ours(gazetteer: Path, queries_by_set: dict[str, list[Query]] | None, queries: list[Query],
          same=None, label: str = "") -> list[dict]:
     started = time.perf_counter()
-    index = AddressIndex.build(read_csv(gazetteer))
+    index = AddressIndex.from_csv(gazetteer)
     build_s = time.perf_counter() - started
     with tempfile.TemporaryDirectory() as tmp:
         cache = Path(tmp) / "index.pkl"

@@ -13,18 +13,19 @@ from db.rules import TicketValidationError
 from db.seats import SeatsConfigError
 from db.taxonomy import TaxonomyError
 from geo.gazetteer import GazetteerError
+from kb.articles import ArticleError
 
-from .commands import db, demo, geo
+from .commands import db, demo, geo, kb
 from .commands.common import err
 
-USER_ERRORS = (SeatsConfigError, TaxonomyError, TicketValidationError, GazetteerError,
+USER_ERRORS = (SeatsConfigError, TaxonomyError, TicketValidationError, GazetteerError, ArticleError,
                FileNotFoundError, ValueError)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hotline", description="12345 hotline console")
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (db, geo, demo):
+    for module in (db, geo, kb, demo):
         module.register(sub)
     return parser
 
@@ -41,6 +42,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # output piped into head & co.
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import csv
 import pickle
 import re
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from operator import attrgetter
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .gazetteer import Address
+import numpy as np
+
+from .gazetteer import COLUMNS, Address, GazetteerError, validate_row
 from .text import SoundKey, normalize_name
 
-CACHE_VERSION = 4
+CACHE_VERSION = 5
+ROOM_BITS = 17  # a room key is building row << 17 | unit·floor·door (5 digits)
 _HOUSE_NO = re.compile(r"^(\d+(?:-\d+)?)号$")
 _BUILDING_NO = re.compile(r"^(\d+)号楼$")
-_ROOM = re.compile(r"^(\d+)号楼(\d+)单元(\d+)室$")
 
 # Name kinds, and suffixes whose removal gives the short form callers also say.
 DISTRICT, TOWN, COMMUNITY, ROAD, COMPOUND = "district", "town", "community", "road", "compound"
@@ -25,6 +29,9 @@ _SHORT_SUFFIXES = {
     TOWN: ("街道", "镇", "乡"),
     COMMUNITY: ("社区", "村", "居委会"),
 }
+
+
+_ADDRESS_FIELDS = tuple(f.name for f in fields(Address))
 
 
 def house_number(text: str) -> str | None:
@@ -57,16 +64,18 @@ class AddressIndex:
     doors: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     gates: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     village_ranges: dict[str, list[tuple[int, int, int]]] = field(default_factory=dict)
-    rooms: set[int] = field(default_factory=set)
+    rooms: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # sorted keys
     build_seconds: float = 0.0
     fingerprint: str = ""  # of the gazetteer it was built from (see geo.store.fingerprint)
 
     # -- building --------------------------------------------------------------------------
     @classmethod
-    def build(cls, rows: Iterable[Address],
-              on_progress: Callable[[int], None] | None = None) -> "AddressIndex":
+    def build(cls, rows: Iterable[Address], on_progress: Callable[[int], None] | None = None,
+              room_codes: Iterable[str] = ()) -> "AddressIndex":
+        """Index rows; room rows (level room) are kept only as keys under their building."""
         started = time.perf_counter()
         index = cls()
+        room_codes = list(room_codes)
         compound_by_code: dict[str, int] = {}
         pending_buildings: list[tuple[Address, int]] = []
         name_keys: dict[tuple[str, str, str | int], int] = {}
@@ -90,9 +99,7 @@ class AddressIndex:
             if on_progress and n % 20000 == 0:
                 on_progress(n)
             if row.level == "room":
-                match = _ROOM.match(row.building)
-                if match:
-                    index.rooms.add(int(row.address_code))
+                room_codes.append(row.address_code)
                 continue
             i = len(index.rows)
             index.rows.append(row)
@@ -133,9 +140,57 @@ class AddressIndex:
             match = _BUILDING_NO.match(normalize_name(row.building))
             if compound is not None and match:
                 index.buildings.setdefault(compound, {})[int(match[1])] = i
+        index._index_rooms(room_codes)
         index._index_names()
         index.build_seconds = time.perf_counter() - started
         return index
+
+    def _index_rooms(self, codes: list[str]) -> None:
+        buildings = {self.rows[i].address_code: i for numbers in self.buildings.values()
+                     for i in numbers.values()}
+        keys = [(buildings[c[:-5]] << ROOM_BITS) | int(c[-5:]) for c in codes if c[:-5] in buildings]
+        self.rooms = np.unique(np.array(keys, dtype=np.int64))
+
+    def has_room(self, building_row: int, suffix: str) -> bool:
+        """Whether building `building_row` has the room unit·floor·door `suffix` (e.g. 21502)."""
+        key = (building_row << ROOM_BITS) | int(suffix)
+        at = int(np.searchsorted(self.rooms, key))
+        return at < len(self.rooms) and int(self.rooms[at]) == key
+
+    @classmethod
+    def from_csv(cls, path: Path, on_error: Callable[[GazetteerError], None] | None = None,
+                 on_progress: Callable[[int], None] | None = None) -> "AddressIndex":
+        """Build straight from a standard-address CSV.  Room rows take a fast path: only
+        their code is kept, checked to be digits under a building code."""
+        rows: list[Address] = []
+        rooms: list[str] = []
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            reader = csv.reader(fh)
+            header = next(reader, [])
+            at = {name: i for i, name in enumerate(header)}
+            missing = [c for c in ("address_code", "level", "full_address") if c not in at]
+            if missing:
+                raise GazetteerError(1, f"missing column(s): {', '.join(missing)}")
+            code_at, level_at = at["address_code"], at["level"]
+            for line, record in enumerate(reader, 2):
+                if len(record) != len(header):
+                    error = GazetteerError(line, f"{len(record)} fields, the header has {len(header)}")
+                elif record[level_at] == "room":
+                    code = record[code_at]
+                    if code.isdigit() and len(code) == 23:
+                        rooms.append(code)
+                        continue
+                    error = GazetteerError(line, f"a room address_code has 23 digits, got {code!r}")
+                else:
+                    try:
+                        rows.append(validate_row({c: record[i] for c, i in at.items() if c in COLUMNS}, line))
+                        continue
+                    except GazetteerError as exc:
+                        error = exc
+                if on_error is None:
+                    raise error
+                on_error(error)
+        return cls.build(rows, on_progress, rooms)
 
     def _code_to_row(self) -> dict[str, int]:
         cache = getattr(self, "_code_cache", None)
@@ -168,6 +223,9 @@ class AddressIndex:
         tmp = path.with_suffix(".tmp")
         state = {k: v for k, v in self.__dict__.items() if k != "_code_cache"}
         state["sound"] = self.sound.syllables
+        # plain tuples pickle several times faster than dataclass instances
+        state["rows"] = list(map(attrgetter(*_ADDRESS_FIELDS), self.rows))
+        state["names"] = [(n.key, n.text, n.kind, n.ref, n.short) for n in self.names]
         with open(tmp, "wb") as fh:
             pickle.dump((CACHE_VERSION, state), fh, protocol=pickle.HIGHEST_PROTOCOL)
         tmp.replace(path)
@@ -179,6 +237,8 @@ class AddressIndex:
         if version != CACHE_VERSION:
             raise ValueError(f"index cache {path} has version {version}, expected {CACHE_VERSION}")
         state["sound"] = SoundKey(state["sound"])
+        state["rows"] = [Address(*t) for t in state["rows"]]
+        state["names"] = [Name(*t) for t in state["names"]]
         index = cls.__new__(cls)
         index.__dict__.update(state)
         return index

@@ -314,18 +314,18 @@ class AddressMatcher:
     def _room(self, row_i: int, norm: str) -> Address | None:
         """The room said after the building (2单元1502), when the gazetteer has rooms."""
         row = self.index.rows[row_i]
-        if row.level != "building" or not self.index.rooms:
+        if row.level != "building" or not len(self.index.rooms):
             return None
         for match in _UNIT_ROOM.finditer(norm):
             if not norm[:match.start() + 2].endswith(row.building):
                 continue
             unit, number = match[1], match[2]
             floor, door = int(number[:-2]), number[-2:]
-            code = f"{row.address_code}{unit}{floor:02d}{door}"
-            if int(code) in self.index.rooms:
-                suffix = f"{unit}单元{number}室"
-                return replace(row, address_code=code, level="room", building=row.building + suffix,
-                               full_address=row.full_address + suffix)
+            room_key = f"{unit}{floor:02d}{door}"
+            if self.index.has_room(row_i, room_key):
+                said = f"{unit}单元{number}室"
+                return replace(row, address_code=row.address_code + room_key, level="room",
+                               building=row.building + said, full_address=row.full_address + said)
         return None
 
     @staticmethod

@@ -9,7 +9,6 @@ from typing import Callable
 
 import asyncpg
 
-from .gazetteer import read_csv
 from .index import AddressIndex
 from .matcher import AddressMatcher, MatchResult
 from .store import fingerprint, read_rows
@@ -38,7 +37,7 @@ async def load_index(conn: asyncpg.Connection, cache: Path | None,
 
 
 def index_from_csv(path: Path, on_progress: Callable[[int], None] | None = None) -> AddressIndex:
-    return AddressIndex.build(read_csv(path), on_progress=on_progress)
+    return AddressIndex.from_csv(path, on_progress=on_progress)
 
 
 @dataclass

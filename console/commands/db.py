@@ -20,6 +20,7 @@ async def load_reference(conn, seats_file: Path) -> dict[str, int]:
     """Seats, and the default taxonomy, units, routing rules and demo gazetteer when empty."""
     from geo.service import DEMO_GAZETTEER
     from geo.store import import_csv
+    from kb.store import DEMO_KB, import_articles
 
     counts = {"seats": await sync_seats(conn, load_seats(seats_file))}
     if not await conn.fetchval("SELECT count(*) FROM categories"):
@@ -27,6 +28,8 @@ async def load_reference(conn, seats_file: Path) -> dict[str, int]:
     counts["units"], counts["routing_rules"] = await load_units(conn, DEFAULT_UNITS)
     if not await conn.fetchval("SELECT count(*) FROM gazetteer_addresses"):
         counts["demo addresses"] = (await import_csv(conn, DEMO_GAZETTEER)).rows_stored
+    if not await conn.fetchval("SELECT count(*) FROM kb_articles"):
+        counts["demo KB articles"] = (await import_articles(conn, DEMO_KB)).stored
     return counts
 
 

@@ -1,0 +1,140 @@
+"""Search the knowledge base with what the caller said.
+
+BM25 (bm25s) over four views of each article — title and question variants as jieba words,
+as character bigrams and as sound bigrams (homophone errors), and the answer as character
+bigrams — after adding the official terms for the caller's colloquial words.  The best 30
+are re-ranked by how much of the matter's name (the title without its sub-task) the caller
+said (rapidfuzz partial ratio).  Confidence combines, for the top article, the raw BM25
+score per query bigram and per query word (how much of what was said the title explains)
+and that partial ratio; below `MIN_CONFIDENCE` the answer is "no confident answer".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from dataclasses import dataclass
+
+import bm25s
+import numpy as np
+from rapidfuzz import fuzz
+
+from .articles import Article
+from .text import SoundBigrams, bigrams, clean, expand, words
+
+WEIGHTS = {"head_words": 1.0, "head_bigrams": 1.0, "body_bigrams": 0.3, "head_sound": 0.5}
+RERANK_WEIGHT = 0.6
+CANDIDATES = 30
+MIN_CONFIDENCE = 0.55
+FULL_EVIDENCE = {"head_bigrams": 0.5, "head_words": 0.8, "title": 60.0}  # a signal at 1.0
+PASSAGE_CHARS = 120
+_SUBTASK = re.compile(r"[（(].*$")
+_SENTENCES = re.compile(r"(?<=[。；;\n])")
+
+
+@dataclass(frozen=True)
+class KbHit:
+    article: Article
+    score: float
+    confidence: float
+    passage: str  # the part of the answer that matches best
+    highlighted: str  # the passage with matched words in 【】
+
+
+@dataclass(frozen=True)
+class KbResult:
+    text: str
+    hits: tuple[KbHit, ...]
+    confident: bool
+    elapsed_ms: float
+
+    @property
+    def best(self) -> KbHit | None:
+        return self.hits[0] if self.confident else None
+
+
+def _bm25(corpus: list[list[str]]) -> bm25s.BM25:
+    retriever = bm25s.BM25(k1=1.2, b=0.75)
+    retriever.index([doc or ["\u0000"] for doc in corpus], show_progress=False)
+    return retriever
+
+
+class KnowledgeIndex:
+    def __init__(self, articles: list[Article]):
+        if not articles:
+            raise ValueError("the knowledge base is empty: import articles first (hotline kb import)")
+        self.articles = list(articles)
+        self.sound = SoundBigrams()
+        heads = [clean(a.title + " " + " ".join(a.questions)) for a in self.articles]
+        bodies = [clean(a.answer[:400] + " " + a.department + " " + a.category) for a in self.articles]
+        head_words = [words(h) for h in heads]
+        self.views = {
+            "head_words": (_bm25(head_words), words),
+            "head_bigrams": (_bm25([bigrams(h) for h in heads]), bigrams),
+            "body_bigrams": (_bm25([bigrams(b) for b in bodies]), bigrams),
+            "head_sound": (_bm25([self.sound(h) for h in heads]), self.sound),
+        }
+        self._cores = [clean(_SUBTASK.sub("", a.title)) for a in self.articles]
+
+    def _scores(self, text: str) -> tuple[np.ndarray, dict[str, float]]:
+        """Combined score per article, and the raw per-token scores of the head views."""
+        total = np.zeros(len(self.articles))
+        raw: dict[str, np.ndarray] = {}
+        for name, (retriever, analyse) in self.views.items():
+            tokens = analyse(text)
+            if not tokens:
+                continue
+            scores = retriever.get_scores(tokens)
+            raw[name] = scores / len(tokens)
+            top = scores.max()
+            if top > 0:
+                total += WEIGHTS[name] * scores / top
+        return total, raw
+
+    def confidence(self, raw: dict[str, np.ndarray], i: int, title_ratio: float) -> float:
+        signals = [min(1.0, float(raw[name][i]) / FULL_EVIDENCE[name]) if name in raw else 0.0
+                   for name in ("head_bigrams", "head_words")]
+        signals.append(min(1.0, title_ratio / FULL_EVIDENCE["title"]))
+        return sum(signals) / len(signals)
+
+    def search(self, text: str, k: int = 3, today: dt.date | None = None) -> KbResult:
+        started = time.perf_counter()
+        query = expand(clean(text))
+        if not words(query) and not bigrams(query):
+            return KbResult(text, (), False, (time.perf_counter() - started) * 1000)
+        scores, raw = self._scores(query)
+        order = np.argsort(-scores)[:CANDIDATES]
+        ratios = {int(i): fuzz.partial_ratio(self._cores[i], query) for i in order if scores[i] > 0}
+        ranked = sorted(((scores[i] + RERANK_WEIGHT * r / 100, i) for i, r in ratios.items()),
+                        reverse=True)
+        day = today or dt.date.today()
+        caller_words = list(dict.fromkeys(words(clean(text)) + words(query)))
+        hits = []
+        for score, i in ranked:
+            article = self.articles[i]
+            if not article.valid_on(day):
+                continue
+            passage, highlighted = self.passage(article, caller_words, bigrams(query))
+            hits.append(KbHit(article, round(float(score), 3),
+                              round(self.confidence(raw, i, ratios[i]), 3), passage, highlighted))
+            if len(hits) == k:
+                break
+        confident = bool(hits) and hits[0].confidence >= MIN_CONFIDENCE
+        return KbResult(text, tuple(hits), confident, (time.perf_counter() - started) * 1000)
+
+    @staticmethod
+    def passage(article: Article, query_words: list[str], query_bigrams: list[str]) -> tuple[str, str]:
+        """The answer sentence sharing most with what was said, and it with the words marked."""
+        sentences = [s.strip() for s in _SENTENCES.split(article.answer) if s.strip()] or [article.answer]
+        terms = sorted({w for w in query_words if len(w) >= 2}, key=len, reverse=True)
+        grams = set(query_bigrams)
+        best = max(sentences, key=lambda s: (sum(g in s for g in grams),
+                                             sum(len(t) for t in terms if t in s.lower())))
+        passage = best[:PASSAGE_CHARS] + ("…" if len(best) > PASSAGE_CHARS else "")
+        highlighted = passage
+        for term in terms:
+            if term in highlighted.lower() and f"【{term}" not in highlighted:
+                highlighted = re.sub(re.escape(term), lambda m: f"【{m.group()}】", highlighted,
+                                     flags=re.I)
+        return passage, highlighted
