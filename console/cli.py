@@ -14,18 +14,21 @@ from db.seats import SeatsConfigError
 from db.taxonomy import TaxonomyError
 from geo.gazetteer import GazetteerError
 from kb.articles import ArticleError
+from speech.audio import AudioError
+from speech.model import ModelNotFound
 
-from .commands import db, demo, geo, kb
+from .commands import db, demo, geo, kb, speech
 from .commands.common import err
 
 USER_ERRORS = (SeatsConfigError, TaxonomyError, TicketValidationError, GazetteerError, ArticleError,
+               AudioError, ModelNotFound,
                FileNotFoundError, ValueError)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hotline", description="12345 hotline console")
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (db, geo, kb, demo):
+    for module in (db, geo, kb, speech, demo):
         module.register(sub)
     return parser
 

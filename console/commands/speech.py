@@ -1,0 +1,112 @@
+"""hotline models fetch|check | devices | transcribe: offline speech."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from rich.markup import escape
+
+from speech.audio import PyAudioSource, WavSource
+from speech.bias import second_pass
+from speech.model import fetch_model, find_model, load_model, models_dir
+from speech.recognizer import CallTranscriber, Ended, Final, Partial, new_recognizer
+from speech.recorder import CallRecorder
+
+from .common import err, file_progress, out
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    if args.action == "check":
+        path = find_model(args.model)
+        load_model(path)
+        out.print(f"Vosk model OK: {path}")
+        return 0
+    with file_progress("downloading vosk-model-small-cn-0.22") as progress:
+        task = progress.add_task("fetch", total=None)
+        path = fetch_model(Path(args.dir) if args.dir else None, sha256=args.sha256,
+                           on_progress=lambda done, total: progress.update(task, completed=done,
+                                                                           total=total or None))
+    out.print(f"model ready: {path}")
+    return 0
+
+
+def cmd_devices(args: argparse.Namespace) -> int:
+    import pyaudio
+
+    pa = pyaudio.PyAudio()
+    try:
+        for i in range(pa.get_device_count()):
+            d = pa.get_device_info_by_index(i)
+            kinds = "/".join(k for k, n in (("in", d["maxInputChannels"]), ("out", d["maxOutputChannels"])) if n)
+            out.print(f"{i:3d}  {kinds:6s}  {int(d['defaultSampleRate'])} Hz  {escape(d['name'])}")
+    finally:
+        pa.terminate()
+    return 0
+
+
+def cmd_transcribe(args: argparse.Namespace) -> int:
+    model = load_model(find_model(args.model))
+    if args.device is not None:
+        source = PyAudioSource(args.device)
+    else:
+        source = WavSource(Path(args.file), realtime=args.realtime)
+    recorder = CallRecorder(Path(args.record), channels=getattr(source, "channels", 1)) if args.record else None
+    events = []
+
+    def show(event) -> None:
+        events.append(event)
+        if isinstance(event, Partial) and not args.json:
+            err.print(f"[dim]… {escape(event.text)}[/]")
+        elif isinstance(event, Final) and not args.json:
+            out.print(f"[{event.start:6.2f}–{event.end:6.2f}] {escape(event.text)}")
+        elif isinstance(event, Ended) and event.lost_device:
+            err.print(f"[red]{escape(event.reason)}[/] — audio up to {event.seconds:.1f}s kept")
+
+    transcriber = CallTranscriber(new_recognizer(model), source, show, on_audio=recorder)
+    transcriber.start()
+    try:
+        transcriber.join()
+    except KeyboardInterrupt:
+        transcriber.stop()
+        transcriber.join()
+    if recorder:
+        out.print(f"recorded {recorder.close():.1f}s to {args.record}")
+    if transcriber.error:
+        raise transcriber.error
+    phrases = [p for p in (args.phrases or "").split(",") if p.strip()]
+    finals = [e for e in events if isinstance(e, Final)]
+    if args.json:
+        for f in finals:
+            record = {"start": f.start, "end": f.end, "text": f.text,
+                      "words": [w.__dict__ for w in f.words]}
+            if phrases:
+                record["biased"] = second_pass(model, f, phrases).biased
+            print(json.dumps(record, ensure_ascii=False))
+    elif phrases:
+        for f in finals:
+            out.print(f"  second pass: {escape(second_pass(model, f, phrases).biased)}")
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("models", help="the Vosk speech model: fetch | check")
+    p.add_argument("action", choices=["fetch", "check"])
+    p.add_argument("--model", help="model folder to check")
+    p.add_argument("--dir", help=f"where to unpack (default {models_dir()})")
+    p.add_argument("--sha256", help="expected SHA-256 of the downloaded archive")
+    p.set_defaults(func=cmd_models)
+
+    p = sub.add_parser("devices", help="list pyaudio capture and playback devices")
+    p.set_defaults(func=cmd_devices)
+
+    p = sub.add_parser("transcribe", help="transcribe a WAV file or a capture device")
+    p.add_argument("file", nargs="?", help="WAV file (PCM, µ-law or A-law, any rate)")
+    p.add_argument("--device", help="capture device name or index instead of a file")
+    p.add_argument("--model", help="Vosk model folder (default: HOTLINE_VOSK_MODEL, then the data dir)")
+    p.add_argument("--realtime", action="store_true", help="feed the file at its real speed")
+    p.add_argument("--record", help="also record what was heard to this WAV file")
+    p.add_argument("--phrases", help="comma-separated phrases for a biased second pass")
+    p.add_argument("--json", action="store_true", help="one JSON line per utterance")
+    p.set_defaults(func=cmd_transcribe)

@@ -1,0 +1,38 @@
+"""Calls: ring, answer and hang-up times, recording and transcript."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import asyncpg
+
+from .rules import normalize_phone
+
+
+class CallStore:
+    def __init__(self, db: asyncpg.Pool | asyncpg.Connection):
+        self.db = db
+
+    async def ring(self, seat_id: int | None, caller_number: str, at: dt.datetime,
+                   agent_id: str | None = None) -> int:
+        try:
+            number = normalize_phone(caller_number)
+        except ValueError:
+            number = (caller_number or "未知号码")[:32]  # keep the call even if the number is odd
+        return await self.db.fetchval(
+            "INSERT INTO calls (seat_id, agent_id, caller_number, ring_at) VALUES ($1, $2, $3, $4) RETURNING id",
+            seat_id, agent_id, number, at)
+
+    async def answer(self, call_id: int, at: dt.datetime) -> None:
+        await self.db.execute("UPDATE calls SET answer_at = $2 WHERE id = $1", call_id, at)
+
+    async def hang_up(self, call_id: int, at: dt.datetime, recording_path: str | None,
+                      recording_seconds: float | None, transcript: list[dict]) -> None:
+        await self.db.execute(
+            """UPDATE calls SET end_at = $2, recording_path = $3, recording_seconds = $4,
+                   transcript = $5::jsonb WHERE id = $1""",
+            call_id, at, recording_path, recording_seconds, json.dumps(transcript, ensure_ascii=False))
+
+    async def get(self, call_id: int) -> asyncpg.Record | None:
+        return await self.db.fetchrow("SELECT * FROM calls WHERE id = $1", call_id)
