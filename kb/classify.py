@@ -9,6 +9,7 @@ labelled set (accuracy and macro-F1, stratified k-fold).
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,7 +58,9 @@ class CategoryModel:
     def __init__(self, texts: list[str], labels: list[str]):
         if len(set(labels)) < 2:
             raise ValueError("need examples of at least two categories to train")
-        self.model = new_model().fit(texts, labels)
+        with warnings.catch_warnings():  # one example per category is normal before tickets exist
+            warnings.simplefilter("ignore", UserWarning)
+            self.model = new_model().fit(texts, labels)
 
     def suggest(self, text: str) -> Suggestion:
         proba = self.model.predict_proba([text])[0]

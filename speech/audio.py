@@ -239,8 +239,8 @@ class WavSource:
                     continue
                 start = produced / MODEL_RATE
                 produced += len(pcm)
-                if self.realtime:
-                    delay = started + start - time.monotonic()
+                if self.realtime:  # a chunk is there once its last sample has been "heard"
+                    delay = started + produced / MODEL_RATE - time.monotonic()
                     if delay > 0:
                         time.sleep(delay)
                 yield Chunk(pcm, start)

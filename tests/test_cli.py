@@ -22,12 +22,13 @@ def data_dir(tmp_path):
     hotline("db", "stop", data_dir=tmp_path, check=False)
 
 
-def test_demo_from_nothing_then_status_and_stop(data_dir):
-    first = hotline("demo", data_dir=data_dir)
-    assert "150 seats" in first.stdout and "20" in first.stdout
-    assert "张店区人民政府" in first.stdout
-    second = hotline("demo", data_dir=data_dir)
-    assert "-0002" in second.stdout  # the second demo ticket of the day
+def test_init_from_nothing_then_status_and_stop(data_dir):
+    first = hotline("db", "init", data_dir=data_dir)
+    assert "150 seats" in first.stdout and "166 demo addresses" in first.stdout
+    assert "10 demo KB articles" in first.stdout
+    second = hotline("db", "init", data_dir=data_dir)
+    assert "schema is up to date" in second.stdout and "demo addresses" not in second.stdout
+    assert "0 tickets today on 150 seats" in hotline("tickets", data_dir=data_dir).stdout
     status = hotline("db", "status", data_dir=data_dir).stdout
     assert "embedded, running" in status and "none" in status  # no migration pending
     assert "stopped" in hotline("db", "stop", data_dir=data_dir).stdout

@@ -1,4 +1,5 @@
-"""hotline demo: the product on the embedded database with demo data."""
+"""hotline demo: the agent console on the embedded database, with a demo call that plays by
+itself; hotline tickets: today's tickets."""
 
 from __future__ import annotations
 
@@ -6,32 +7,19 @@ import argparse
 
 from rich.table import Table
 
-from db import config
-from db.outbox import Outbox, TicketWriter
-from db.routing import route
-from db.rules import TicketDraft, TicketRules
 from db.workdays import SHANGHAI
 
 from .common import database, default_seats_file, out, run
+from .console_cmd import make_console
 from .db import load_reference
 
+DEMO_CALLER = "13805331234"
 
-async def _demo() -> None:
+
+async def _tickets() -> None:
     async with database() as conn:
         await load_reference(conn, default_seats_file())
-        unit = await route(conn, "370303", "370303009", "010201")
-        writer = TicketWriter(config.resolve_dsn(), Outbox(config.data_dir() / "outbox.jsonl"),
-                              TicketRules.default())
-        try:
-            await writer.replay()
-            submission = await writer.submit(TicketDraft(
-                ticket_type="投诉", content="马尚街道松龄社区人民西路路灯坏了一个多星期，晚上很黑，请尽快维修。",
-                caller_number="13805331234", category_code="010201",
-                address_text="张店区马尚街道松龄社区人民西路", unit_code=unit.code if unit else None,
-                seat_id=1))
-        finally:
-            await writer.close()
-        table = Table(title="淄博12345 · 今日工单 (demo)")
+        table = Table(title="淄博12345 · 今日工单")
         for col in ("工单号", "类型", "状态", "承办单位", "受理时间", "办理时限", "诉求"):
             table.add_column(col)
         rows = await conn.fetch(
@@ -47,18 +35,27 @@ async def _demo() -> None:
                           r["content"][:24])
         out.print(table)
         seats = await conn.fetchval("SELECT count(*) FROM seats")
-        cats = await conn.fetchval("SELECT count(*) FROM categories")
-    stored = submission.stored
-    out.print(f"{seats} seats, {cats} categories; demo ticket "
-              f"{stored.ticket_no if stored else '(queued in outbox)'} routed to "
-              f"{unit.name if unit else '-'}")
+    out.print(f"{len(rows)} tickets today on {seats} seats")
+
+
+def cmd_tickets(args: argparse.Namespace) -> int:
+    run(_tickets())
+    return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    run(_demo())
+    app = run(make_console(args.seat, args.agent, "demo", DEMO_CALLER, args.model, auto_answer=True))
+    app.run()
+    run(_tickets())
     return 0
 
 
 def register(sub) -> None:
-    p = sub.add_parser("demo", help="run the product on the embedded database with demo data")
+    p = sub.add_parser("demo", help="the agent console with a demo call, on the embedded database")
+    p.add_argument("--seat", type=int, default=1)
+    p.add_argument("--agent", default="demo01")
+    p.add_argument("--model", help="Vosk model folder (default: the installed Chinese model)")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("tickets", help="list today's tickets")
+    p.set_defaults(func=cmd_tickets)

@@ -1,0 +1,54 @@
+"""hotline console: the agent's screen for one seat."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from db import config
+from db.seats import load_seats
+
+from .common import database, default_seats_file, run
+from .db import load_reference
+
+
+async def make_console(seat_id: int, agent_id: str, call: str | None, caller: str, model: str | None,
+                       auto_answer: bool = False, ring_after: float = 2.0, realtime: bool = True):
+    """The console app for a seat, with its data loaded (await it, then run the app)."""
+    from ..agent_app import AgentConsole
+    from ..services.context import ConsoleContext
+    from ..services.telephony import CallSimulator, HeadsetLine, demo_call
+
+    seats = {s.id: s for s in load_seats(default_seats_file())}
+    if seat_id not in seats:
+        raise ValueError(f"seat {seat_id} is not in {default_seats_file()}")
+
+    async with database() as conn:
+        await load_reference(conn, default_seats_file())
+    ctx = await ConsoleContext.load(config.resolve_dsn(), seat_id, agent_id, model)
+    line = None
+    if call == "demo":
+        line = CallSimulator(demo_call(config.data_dir()), caller, realtime)
+    elif call == "headset":
+        line = HeadsetLine(seats[seat_id].audio_device, caller)
+    elif call:
+        line = CallSimulator(Path(call), caller, realtime)
+    return AgentConsole(ctx, line, ring_after=ring_after if line else None, auto_answer=auto_answer)
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    app = run(make_console(args.seat, args.agent, args.call, args.caller, args.model,
+                           auto_answer=args.auto_answer))
+    app.run()
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("console", help="the agent console for one seat")
+    p.add_argument("--seat", type=int, required=True)
+    p.add_argument("--agent", required=True, help="agent id (工号)")
+    p.add_argument("--call", help="'demo', a WAV file to play as an incoming call, or 'headset'")
+    p.add_argument("--caller", default="13805331234", help="caller number of the simulated call")
+    p.add_argument("--model", help="Vosk model folder")
+    p.add_argument("--auto-answer", action="store_true", help="answer the call by itself")
+    p.set_defaults(func=cmd_console)

@@ -1,0 +1,1 @@
+"""Console widgets, one feature area per module."""

