@@ -112,8 +112,11 @@ def main() -> None:
         sustained = 0
         for n in range(1, args.max_streams + 1):
             results: list = []
-            threads = [threading.Thread(target=run_stream, args=(model, call, True, results))
-                       for _ in range(n)]
+            warm = [new_recognizer(model) for _ in range(n)]  # as the console's pool keeps them
+            for r in warm:
+                warm_up(r)
+            threads = [threading.Thread(target=run_stream, args=(model, call, True, results, r))
+                       for r in warm]
             for t in threads:
                 t.start()
             for t in threads:
