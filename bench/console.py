@@ -30,13 +30,12 @@ import asyncpg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from geo.evaluate import percentile  # noqa: E402
+
 UTTERANCES = ["喂你好", "我住马尚街道松龄花园三号楼二单元", "楼道里的灯坏了一个多星期了", "晚上特别黑麻烦派人来修一下"]
 EXPECTED_ADDRESS = "370303009001200103"
 
 
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
 async def one_call(app, pilot) -> tuple[int, float]:
@@ -92,8 +91,8 @@ async def run(calls: int, folder: Path) -> dict:
     await conn.close()
     config.embedded_server().stop()
     return {"calls": calls, "keys_after_hang_up": max(keys), "tickets_right": right,
-            "address_pane_p50_ms": round(pct(latencies, 0.5), 2),
-            "address_pane_p95_ms": round(pct(latencies, 0.95), 2), "events": len(latencies)}
+            "address_pane_p50_ms": round(percentile(latencies, 0.5), 2),
+            "address_pane_p95_ms": round(percentile(latencies, 0.95), 2), "events": len(latencies)}
 
 
 def main() -> None:

@@ -27,6 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from geo.evaluate import percentile  # noqa: E402
+
 from speech.audio import WavSource  # noqa: E402
 from speech.model import load_model  # noqa: E402
 from speech.recognizer import CallTranscriber, Ended, Partial, new_recognizer, warm_up  # noqa: E402
@@ -75,9 +77,6 @@ def run_stream(model, path: Path, realtime: bool, results: list, recognizer=None
     results.append({"elapsed": finished - started_wall, "audio": ended.seconds, "latencies": latencies})
 
 
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))] if values else float("nan")
 
 
 def main() -> None:
@@ -121,7 +120,7 @@ def main() -> None:
                 t.start()
             for t in threads:
                 t.join()
-            keeps_up = all(r["elapsed"] <= r["audio"] + 0.5 and pct(r["latencies"], 0.95) < 1000
+            keeps_up = all(r["elapsed"] <= r["audio"] + 0.5 and percentile(r["latencies"], 0.95) < 1000
                            for r in results)
             if not keeps_up:
                 break
@@ -131,8 +130,8 @@ def main() -> None:
             "audio_s": round(fast[0]["audio"], 1),
             "model_load_s": round(load_s, 2),
             "rtf": round(rtf, 3),
-            "partial_latency_p50_ms": round(pct(latencies, 0.5), 1),
-            "partial_latency_p95_ms": round(pct(latencies, 0.95), 1),
+            "partial_latency_p50_ms": round(percentile(latencies, 0.5), 1),
+            "partial_latency_p95_ms": round(percentile(latencies, 0.95), 1),
             "partials": len(latencies),
             "model_mb": round(model_mb, 1),
             "recognizer_mb": round(recognizer_mb, 1),

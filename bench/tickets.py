@@ -33,13 +33,9 @@ from db.outbox import Outbox, TicketWriter  # noqa: E402
 from db.routing import load_units  # noqa: E402
 from db.rules import TicketDraft, TicketRules  # noqa: E402
 from db.taxonomy import DEFAULT_TAXONOMY, import_taxonomy, parse_taxonomy  # noqa: E402
+from geo.evaluate import percentile  # noqa: E402
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 async def run(dsn: str, writers: int, seconds: float, rate: float, pool_size: int,

@@ -230,8 +230,9 @@ class AgentConsole(App):
         self.query_one(TranscriptPane).partial(message.text)
         self._update_address("".join(self.finals) + message.text, message.posted)
 
-    def on_transcript_final(self, message: TranscriptFinal) -> None:
+    async def on_transcript_final(self, message: TranscriptFinal) -> None:
         self.finals.append(message.text)
+        await CallStore(self.conn).add_utterance(self.call_id, message.text, message.start, message.end)
         self.query_one(TranscriptPane).final(message.start, message.text)
         said = "".join(self.finals)
         self._update_address(said, message.posted)
@@ -255,10 +256,8 @@ class AgentConsole(App):
         self.phase = "wrapup"
         self.keys_since_hang_up = 0
         seconds = self.recorder.close() if self.recorder else None
-        transcript = [{"text": t} for t in self.finals]
         await CallStore(self.conn).hang_up(self.call_id, self.now(),
-                                           str(self.recorder.path) if self.recorder else None,
-                                           seconds, transcript)
+                                           str(self.recorder.path) if self.recorder else None, seconds)
         self.query_one("#caller", Static).update(
             f"[yellow]已挂断[/] {self.incoming.caller_number}  通话 {int(message.seconds)}秒  话后整理中：确认地址，Ctrl+S保存")
         await self._set_state("话后整理")

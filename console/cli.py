@@ -17,7 +17,7 @@ from kb.articles import ArticleError
 from speech.audio import AudioError
 from speech.model import ModelNotFound
 
-from .commands import console_cmd, db, demo, geo, kb, speech
+from .commands import console_cmd, db, demo, geo, kb, speech, wallboard_cmd
 from .commands.common import err
 
 USER_ERRORS = (SeatsConfigError, TaxonomyError, TicketValidationError, GazetteerError, ArticleError,
@@ -28,7 +28,7 @@ USER_ERRORS = (SeatsConfigError, TaxonomyError, TicketValidationError, Gazetteer
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hotline", description="12345 hotline console")
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (db, geo, kb, speech, console_cmd, demo):
+    for module in (db, geo, kb, speech, console_cmd, wallboard_cmd, demo):
         module.register(sub)
     return parser
 

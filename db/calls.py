@@ -28,11 +28,16 @@ class CallStore:
         await self.db.execute("UPDATE calls SET answer_at = $2 WHERE id = $1", call_id, at)
 
     async def hang_up(self, call_id: int, at: dt.datetime, recording_path: str | None,
-                      recording_seconds: float | None, transcript: list[dict]) -> None:
+                      recording_seconds: float | None) -> None:
         await self.db.execute(
-            """UPDATE calls SET end_at = $2, recording_path = $3, recording_seconds = $4,
-                   transcript = $5::jsonb WHERE id = $1""",
-            call_id, at, recording_path, recording_seconds, json.dumps(transcript, ensure_ascii=False))
+            "UPDATE calls SET end_at = $2, recording_path = $3, recording_seconds = $4 WHERE id = $1",
+            call_id, at, recording_path, recording_seconds)
+
+    async def add_utterance(self, call_id: int, text: str, start: float, end: float) -> None:
+        """Append one final utterance while the call goes on (the wallboard shows the tail)."""
+        await self.db.execute(
+            "UPDATE calls SET transcript = transcript || $2::jsonb WHERE id = $1", call_id,
+            json.dumps([{"text": text, "start": start, "end": end}], ensure_ascii=False))
 
     async def get(self, call_id: int) -> asyncpg.Record | None:
         return await self.db.fetchrow("SELECT * FROM calls WHERE id = $1", call_id)

@@ -56,7 +56,7 @@ def parse_seats(text: str, source: str = "seats.toml") -> list[Seat]:
     except tomllib.TOMLDecodeError as exc:
         raise SeatsConfigError(f"{source}: not valid TOML: {exc}") from None
     defaults = data.get("defaults", {})
-    unknown_top = set(data) - {"defaults", "seat", "site"}
+    unknown_top = set(data) - {"defaults", "seat", "site", "alerts"}
     if unknown_top:
         raise SeatsConfigError(f"{source}: unknown section(s): {', '.join(sorted(unknown_top))}")
     raw_seats = data.get("seat")

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
+from geo.evaluate import percentile
+
 NONE = "NONE"
 
 
@@ -30,11 +32,6 @@ def read_questions(path: Path) -> list[Question]:
             ids = frozenset() if gold == NONE else frozenset(g.strip() for g in gold.split(";") if g.strip())
             out.append(Question(row["question_id"], row["text"], ids))
         return out
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else 0.0
 
 
 def evaluate(questions: Iterable[Question], predict: Callable[[str], tuple[list[str], bool]]) -> dict:
@@ -69,8 +66,8 @@ def evaluate(questions: Iterable[Question], predict: Callable[[str], tuple[list[
         "mrr": round(rr / n, 4) if n else 0.0,
         "none_precision": round(none_right / said_none, 4) if said_none else None,
         "none_recall": round(none_right / gold_none, 4) if gold_none else None,
-        "p50_ms": round(_percentile(latencies, 0.5), 3),
-        "p99_ms": round(_percentile(latencies, 0.99), 3),
+        "p50_ms": round(percentile(latencies, 0.5), 3),
+        "p99_ms": round(percentile(latencies, 0.99), 3),
     }
 
 

