@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 from rich.markup import escape
@@ -12,7 +13,7 @@ from speech.audio import PyAudioSource, WavSource
 from speech.bias import second_pass
 from speech.model import fetch_model, find_model, load_model, models_dir
 from speech.recognizer import CallTranscriber, Ended, Final, Partial, new_recognizer
-from speech.recorder import CallRecorder
+from speech.recorder import CallRecorder, purge_recordings
 
 from .common import err, file_progress, out
 
@@ -90,7 +91,23 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_recordings(args: argparse.Namespace) -> int:
+    from db import config
+
+    folder = Path(args.dir) if args.dir else config.data_dir() / "recordings"
+    removed = purge_recordings(folder, args.keep_days) if folder.exists() else []
+    out.print(f"removed {len(removed)} recordings older than {args.keep_days} days from {folder}")
+    return 0
+
+
 def register(sub) -> None:
+    p = sub.add_parser("recordings", help="apply the recording retention setting")
+    p.add_argument("action", choices=["purge"])
+    p.add_argument("--keep-days", type=int, default=int(os.environ.get("HOTLINE_RECORDING_DAYS", "180")),
+                   help="days to keep (default: HOTLINE_RECORDING_DAYS or 180)")
+    p.add_argument("--dir", help="recordings folder (default: <data dir>/recordings)")
+    p.set_defaults(func=cmd_recordings)
+
     p = sub.add_parser("models", help="the Vosk speech model: fetch | check")
     p.add_argument("action", choices=["fetch", "check"])
     p.add_argument("--model", help="model folder to check")
