@@ -14,21 +14,22 @@ from db.seats import SeatsConfigError
 from db.taxonomy import TaxonomyError
 from geo.gazetteer import GazetteerError
 from kb.articles import ArticleError
+from console.qa.config import QaConfigError
 from speech.audio import AudioError
 from speech.model import ModelNotFound
 
-from .commands import console_cmd, db, demo, geo, kb, speech, wallboard_cmd
+from .commands import console_cmd, db, demo, geo, kb, qa_cmd, speech, wallboard_cmd
 from .commands.common import err
 
 USER_ERRORS = (SeatsConfigError, TaxonomyError, TicketValidationError, GazetteerError, ArticleError,
-               AudioError, ModelNotFound,
+               AudioError, ModelNotFound, QaConfigError,
                FileNotFoundError, ValueError)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hotline", description="12345 hotline console")
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (db, geo, kb, speech, console_cmd, wallboard_cmd, demo):
+    for module in (db, geo, kb, speech, console_cmd, wallboard_cmd, qa_cmd, demo):
         module.register(sub)
     return parser
 

@@ -1,0 +1,1 @@
+"""Quality inspection: sampling, automatic pre-checks, scorecards, privacy, reports."""

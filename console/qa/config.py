@@ -1,0 +1,72 @@
+"""qa.toml: sampling rules and the scorecard rubric, validated with clear errors."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+CHECKS = ("greeting", "polite", "closing", "address_read_back", "silence", "talk_over")
+
+
+class QaConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Sampling:
+    per_agent: int = 2
+    long_call_minutes: float = 10
+    silence_ratio: float = 0.4
+    first_month_days: int = 30
+
+
+@dataclass(frozen=True)
+class Item:
+    key: str
+    name: str
+    points: float
+    group: str
+    check: str | None  # automatic pre-check, or None for the inspector alone
+
+
+@dataclass(frozen=True)
+class Rubric:
+    name: str
+    items: tuple[Item, ...]
+
+    @property
+    def max_total(self) -> float:
+        return sum(i.points for i in self.items)
+
+
+def load_qa(path: Path) -> tuple[Sampling, Rubric]:
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise QaConfigError(f"{path}: {exc}") from None
+    raw = data.get("sampling", {})
+    unknown = set(raw) - set(Sampling.__dataclass_fields__)
+    if unknown:
+        raise QaConfigError(f"{path}: [sampling] has unknown setting(s) {', '.join(sorted(unknown))}")
+    for key, value in raw.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise QaConfigError(f"{path}: [sampling] {key} must be a non-negative number")
+    sampling = Sampling(**raw)
+    rubric = data.get("rubric") or {}
+    items, keys = [], set()
+    for group in rubric.get("group", []):
+        for raw_item in group.get("items", []):
+            key, name, points = raw_item.get("key"), raw_item.get("name"), raw_item.get("points")
+            check = raw_item.get("check")
+            if not key or not name or not isinstance(points, (int, float)) or points <= 0:
+                raise QaConfigError(f"{path}: rubric item {raw_item!r} needs key, name and positive points")
+            if key in keys:
+                raise QaConfigError(f"{path}: rubric item key {key!r} appears twice")
+            if check is not None and check not in CHECKS:
+                raise QaConfigError(f"{path}: item {key!r} names unknown check {check!r} ({', '.join(CHECKS)})")
+            keys.add(key)
+            items.append(Item(key, name, float(points), group.get("name", ""), check))
+    if not items:
+        raise QaConfigError(f"{path}: the rubric has no items")
+    return sampling, Rubric(rubric.get("name", "质检评分表"), tuple(items))
