@@ -1,6 +1,6 @@
 """The supervisor's wallboard: 150 seats as on the floor, today's figures, alerts.
 
-Live by PostgreSQL LISTEN/NOTIFY (seat events, heartbeats, call and ticket activity); the
+Live by PostgreSQL LISTEN/NOTIFY (seat events, heartbeats, call activity); the
 one-second timer only re-draws times in state and checks heartbeats it already knows.
 """
 
@@ -176,6 +176,7 @@ class Wallboard(App):
             view.state, view.reason, view.agent, view.since = p["state"], p["reason"] or "", p["agent_id"] or "", at
             view.heartbeat = max(view.heartbeat or 0, at)
             self.query_one(f"#seat-{view.seat_id}", SeatTile).show(time.time(), self.limits)
+            self._figures_stale = True  # a ticket is saved just before the seat is 就绪 again
         elif message.channel == "seat_heartbeats":
             view = self.views.get(p["seat_id"])
             if view:
