@@ -25,6 +25,7 @@ from db.tickets import TicketStore
 from db.workdays import SHANGHAI
 from geo.service import AddressTracker
 from kb.classify import suggest_type
+from speech.audio import AudioError
 from speech.recognizer import CallTranscriber, Ended, Final, Partial, RecognizerPool
 from speech.recorder import CallRecorder, recording_path
 
@@ -170,7 +171,11 @@ class AgentConsole(App):
     async def ring(self) -> None:
         if self.phase != "idle" or self.state != "就绪" or self.line is None:
             return
-        self.incoming = self.line.incoming()
+        try:
+            self.incoming = self.line.incoming()
+        except (AudioError, OSError) as exc:  # e.g. the headset is not plugged in
+            self.notify(f"无法接入来电：{exc}", severity="error", timeout=10)
+            return
         self.phase = "ringing"
         number = self.incoming.caller_number
         self.call_id = await CallStore(self.conn).ring(self.ctx.seat_id, number, self.now(),
