@@ -152,7 +152,7 @@ class TicketWriter:
         ticket = validate(draft)
         try:
             store = await self._store()
-            return Submission(ticket, await store.submit(ticket))
+            return Submission(ticket, await store.submit(ticket, validated=True))
         except (DatabaseUnavailable, *UNAVAILABLE) as exc:
             log.warning("database unavailable, ticket %s queued: %s", ticket.idempotency_key, exc)
             self.outbox.put(ticket)

@@ -48,9 +48,10 @@ class TicketStore:
         self.db = db
         self.rules = rules
 
-    async def submit(self, draft: TicketDraft) -> StoredTicket:
-        """Validate and store; storing the same idempotency key twice returns the first."""
-        t = validate(draft)
+    async def submit(self, draft: TicketDraft, validated: bool = False) -> StoredTicket:
+        """Validate (unless the caller just did) and store; storing the same idempotency key
+        twice returns the first."""
+        t = draft if validated else validate(draft)
         deadline = self.rules.deadline(t.ticket_type, t.urgency, t.accepted_at)
         row = await self.db.fetchrow(
             _INSERT, t.idempotency_key, t.accepted_at, t.ticket_type, t.urgency, t.channel,
