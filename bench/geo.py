@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 import asyncpg
-from rapidfuzz import fuzz, process
+from rapidfuzz import process
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import threading
 import time
 
 import asyncpg
@@ -93,7 +94,7 @@ class AgentConsole(App):
         self.pool = RecognizerPool(ctx.model) if ctx.model is not None else None
         self.conn: asyncpg.Connection | None = None
         self.address_latencies_ms: list[float] = []
-        self.keys_since_hang_up = 0
+        self._hang_up = threading.Event()  # asks a call without recognition to end
         self.saved: list[str] = []  # ticket numbers saved in this session
         self._replayer: asyncio.Task | None = None
 
@@ -129,10 +130,6 @@ class AgentConsole(App):
         if self.conn and not self.conn.is_closed():
             await self.conn.close()
         await self.ctx.writer.close()
-
-    def on_key(self) -> None:
-        if self.phase == "wrapup":
-            self.keys_since_hang_up += 1
 
     # -- seat ------------------------------------------------------------------------------------
     def _show_state(self, state: str, reason: str = "") -> None:
@@ -203,6 +200,7 @@ class AgentConsole(App):
         self.recorder = CallRecorder(recording_path(self.ctx.recordings, self.ctx.seat_id, when,
                                                     self.incoming.caller_number), self.incoming.channels)
         if self.pool is None:
+            self._hang_up.clear()
             self._drain_without_recognition()
             return
         self.query_one(TranscriptPane).clear()
@@ -215,7 +213,7 @@ class AgentConsole(App):
         """No model: the call is still recorded."""
         seconds = 0.0
         for chunk in self.incoming.source.chunks():
-            if self.phase != "talking":
+            if self._hang_up.is_set():
                 break
             if hasattr(chunk, "pcm"):
                 self.recorder(chunk)
@@ -237,7 +235,6 @@ class AgentConsole(App):
 
     async def on_transcript_final(self, message: TranscriptFinal) -> None:
         self.finals.append(message.text)
-        await CallStore(self.conn).add_utterance(self.call_id, message.text, message.start, message.end)
         self.query_one(TranscriptPane).final(message.start, message.text)
         said = "".join(self.finals)
         self._update_address(said, message.posted)
@@ -248,6 +245,7 @@ class AgentConsole(App):
         form.suggest(suggest_type(said).value,
                      category.value if category and category.confidence >= 0.2 else None)
         form.draft_content("来电人反映：" + "，".join(self.finals) + "。")
+        await CallStore(self.conn).add_utterance(self.call_id, message.text, message.start, message.end)
 
     def _update_address(self, said: str, posted: float) -> None:
         if self.query_one(AddressPane).confirmed is not None:
@@ -259,7 +257,6 @@ class AgentConsole(App):
         if self.phase != "talking":
             return
         self.phase = "wrapup"
-        self.keys_since_hang_up = 0
         seconds = self.recorder.close() if self.recorder else None
         await CallStore(self.conn).hang_up(self.call_id, self.now(),
                                            str(self.recorder.path) if self.recorder else None, seconds)
@@ -272,7 +269,7 @@ class AgentConsole(App):
         if self.phase == "talking" and self.transcriber:
             self.transcriber.stop()  # the Ended event finishes the call
         elif self.phase == "talking":
-            self.phase = "talking-stopping"
+            self._hang_up.set()  # the recording thread stops and reports CallEnded
         elif self.phase == "ringing":
             self.phase = "idle"
             self.query_one("#caller", Static).update("未接来电")
@@ -310,13 +307,14 @@ class AgentConsole(App):
     async def form_changed(self) -> None:
         await self._refresh_ticket_info()
 
-    async def _refresh_ticket_info(self) -> None:
+    async def _refresh_ticket_info(self):
+        """Show (and return) the unit the ticket would go to, and its deadline."""
         form = self.query_one(TicketForm)
         address = self.query_one(AddressPane).confirmed
         unit = await self.ctx.route(self.conn, address, form.category)
         due = self.ctx.rules.deadline(form.ticket_type, form.urgency, self.now())
-        self._unit = unit
         form.info(f"承办单位：{unit.name if unit else '—'}   办理时限：{due:%m-%d %H:%M}")
+        return unit
 
     # -- saving ----------------------------------------------------------------------------------
     async def action_save(self, handling_mode: str = "派单", kb_article_id: str | None = None) -> None:
@@ -324,8 +322,7 @@ class AgentConsole(App):
             return
         form = self.query_one(TicketForm)
         address = self.query_one(AddressPane).confirmed
-        await self._refresh_ticket_info()
-        unit = getattr(self, "_unit", None)
+        unit = await self._refresh_ticket_info()
         draft = TicketDraft(
             ticket_type=form.ticket_type, content=form.content, caller_number=form.caller_number,
             urgency=form.urgency, handling_mode=handling_mode, category_code=form.category,

@@ -20,7 +20,7 @@ from textual.widgets.option_list import Option
 
 from speech.analysis import analyse
 from speech.audio import AudioError
-from speech.playback import Player, load_recording
+from speech.playback import Player
 
 from .qa.checks import run_check
 from .qa.config import Rubric

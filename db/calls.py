@@ -38,6 +38,3 @@ class CallStore:
         await self.db.execute(
             "UPDATE calls SET transcript = transcript || $2::jsonb WHERE id = $1", call_id,
             json.dumps([{"text": text, "start": start, "end": end}], ensure_ascii=False))
-
-    async def get(self, call_id: int) -> asyncpg.Record | None:
-        return await self.db.fetchrow("SELECT * FROM calls WHERE id = $1", call_id)

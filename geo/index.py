@@ -8,6 +8,7 @@ import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from operator import attrgetter
 from pathlib import Path
 from typing import Callable, Iterable
@@ -192,15 +193,13 @@ class AddressIndex:
                 on_error(error)
         return cls.build(rows, on_progress, rooms)
 
-    def _code_to_row(self) -> dict[str, int]:
-        cache = getattr(self, "_code_cache", None)
-        if cache is None or len(cache) != len(self.rows):
-            cache = {row.address_code: i for i, row in enumerate(self.rows)}
-            self._code_cache = cache
-        return cache
+    @cached_property
+    def _row_of_code(self) -> dict[str, int]:
+        """address_code → row (built on first use; rows do not change after build)."""
+        return {row.address_code: i for i, row in enumerate(self.rows)}
 
     def row_by_code(self, code: str) -> Address | None:
-        i = self._code_to_row().get(code)
+        i = self._row_of_code.get(code)
         return self.rows[i] if i is not None else None
 
     def _index_names(self) -> None:
@@ -213,15 +212,12 @@ class AddressIndex:
         self.by_start = dict(starts)
         self.by_bigram = dict(bigrams)
 
-    def district_of(self, code: str) -> str:
-        return code[:6]
-
     # -- cache file -------------------------------------------------------------------------
     def save(self, path: Path) -> None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        state = {k: v for k, v in self.__dict__.items() if k != "_code_cache"}
+        state = {k: v for k, v in self.__dict__.items() if k != "_row_of_code"}
         state["sound"] = self.sound.syllables
         # plain tuples pickle several times faster than dataclass instances
         state["rows"] = list(map(attrgetter(*_ADDRESS_FIELDS), self.rows))

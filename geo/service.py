@@ -36,10 +36,6 @@ async def load_index(conn: asyncpg.Connection, cache: Path | None,
     return index
 
 
-def index_from_csv(path: Path, on_progress: Callable[[int], None] | None = None) -> AddressIndex:
-    return AddressIndex.from_csv(path, on_progress=on_progress)
-
-
 @dataclass
 class AddressTracker:
     """Follows one call's transcript and keeps the address heard so far.

@@ -7,7 +7,6 @@ the time of the chunk from the start of the call.
 
 from __future__ import annotations
 
-import math
 import struct
 import threading
 import time
@@ -315,6 +314,3 @@ class PyAudioSource:
             finally:
                 self._pa.terminate()
 
-
-def seconds_to_frames(seconds: float) -> int:
-    return int(math.floor(seconds * MODEL_RATE))

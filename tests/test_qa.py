@@ -9,7 +9,6 @@ import subprocess
 from pathlib import Path
 
 import asyncpg
-import numpy as np
 import pytest
 
 from console.commands.db import load_reference

@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from speech.audio import ALAW, MULAW, AudioError, Chunk, PyAudioSource, WavSource, read_wav_info
+from speech.audio import ALAW, MULAW, AudioError, Chunk, WavSource, read_wav_info
 from speech.bias import second_pass, word_error_rate
 from speech.model import ModelNotFound, find_model, load_model
-from speech.playback import Player, stretch
-from speech.recognizer import Ended, Final, Partial, RecognizerPool, new_recognizer, transcribe
+from speech.playback import stretch
+from speech.recognizer import Ended, Final, Partial, RecognizerPool, transcribe
 from speech.recorder import CallRecorder, purge_recordings, recording_path
 from conftest import REPO
 

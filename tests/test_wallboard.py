@@ -1,7 +1,5 @@
 """The wallboard, driven with Pilot against a real PostgreSQL while simulated seats work."""
 
-import asyncio
-import datetime as dt
 
 import asyncpg
 import pytest

@@ -13,7 +13,8 @@ from rich.table import Table
 from db import config
 from geo.evaluate import evaluate, matcher_predict, read_queries, rss_mb
 from geo.matcher import AddressMatcher
-from geo.service import index_from_csv, load_index
+from geo.index import AddressIndex
+from geo.service import load_index
 from geo.store import import_csv
 
 from .common import database, err, file_progress, out, run
@@ -53,7 +54,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 def _index(args: argparse.Namespace):
     """The index of --gazetteer FILE, else of the imported gazetteer (cached)."""
     if getattr(args, "gazetteer", None):
-        return index_from_csv(Path(args.gazetteer))
+        return AddressIndex.from_csv(Path(args.gazetteer))
 
     async def load():
         async with database() as conn:
