@@ -202,3 +202,17 @@ def test_real_terminal_in_tmux(tmp_path):
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
         subprocess.run([sys.executable, "-m", "console.cli", "db", "stop"], cwd=REPO,
                        env={**os.environ, "HOTLINE_DATA_DIR": str(tmp_path)}, capture_output=True)
+
+
+async def test_hang_up_ends_a_call_without_recognition(console_ctx, tmp_path):
+    if not shutil.which("sox"):
+        pytest.skip("sox is not installed (tools/sysdeps.sh installs it)")
+    silence = tmp_path / "silence.wav"
+    subprocess.run(["sox", "-n", "-r", "16000", "-c", "1", "-b", "16", str(silence), "trim", "0", "30"], check=True)
+    ctx = await console_ctx(model=False)
+    app = AgentConsole(ctx, CallSimulator(silence, "13805331234", realtime=True), ring_after=0.1, auto_answer=True)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await wait_for(pilot, lambda: app.phase == "talking")
+        await pilot.press("f4")
+        await wait_for(pilot, lambda: app.phase == "wrapup", seconds=5)  # not after the 30 s call
+        assert app.state == "话后整理"
