@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,6 +70,10 @@ class ConsoleContext:
                 model, problem = load_model(find_model(model_path)), ""
             except Exception as exc:  # the console works without live transcription
                 problem = str(exc).splitlines()[0]
+        # what was loaded lives as long as the console: keep full collections from walking it
+        # (tens of ms on a large gazetteer) while the agent types
+        gc.collect()
+        gc.freeze()
         writer = TicketWriter(dsn, Outbox(config.data_dir() / f"outbox-seat{seat_id:03d}.jsonl"),
                               TicketRules.default())
         return cls(dsn, seat_id, agent_id, AddressMatcher(index),
