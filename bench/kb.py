@@ -2,7 +2,8 @@
 
     python bench/kb.py [--kb JSONL] [--queries TSV]
 
-One core.  Prints one JSON line per system and question set (n, recall1, recall3, mrr,
+One core.  Ours runs twice: on words alone, and with sentence vectors (multilingual-e5-small;
+the first run computes them, later runs read them from the cache).  Prints one JSON line per system and question set (n, recall1, recall3, mrr,
 none_precision, none_recall, p50_ms, p99_ms).  Sets: the dev questions; the same with
 homophone errors; as a transcript shows them (no punctuation, fillers); and questions no
 article answers (tests/data/kb_none_questions.txt, gold NONE) mixed with the dev set.
@@ -31,7 +32,8 @@ from db.embedded import EmbeddedPostgres  # noqa: E402
 from kb.articles import read_jsonl  # noqa: E402
 from kb.evaluate import Question, evaluate, index_predict, read_questions  # noqa: E402
 from kb.noise import KbNoise  # noqa: E402
-from kb.search import KnowledgeIndex  # noqa: E402
+from kb.embed import load_embedder  # noqa: E402
+from kb.search import KnowledgeIndex, file_index  # noqa: E402
 from kb.store import import_articles  # noqa: E402
 from kb.text import STOPWORDS  # noqa: E402
 
@@ -107,12 +109,22 @@ def main() -> None:
     articles = list(read_jsonl(args.kb))
     sets = question_sets(read_questions(args.queries), articles)
     started = time.perf_counter()
-    index = KnowledgeIndex(articles)
+    words_only = KnowledgeIndex(articles)
     build_s = round(time.perf_counter() - started, 2)
-    for name, questions in sets.items():
-        r = evaluate(questions, index_predict(index))
-        r.update(system="ours", data=name, articles=len(articles), build_s=build_s)
-        print(json.dumps(r, ensure_ascii=False), flush=True)
+    started = time.perf_counter()
+    with_vectors = file_index(articles, progress=lambda done, total: print(
+        f"\rsentence vectors {done}/{total}", end="", file=sys.stderr, flush=True))
+    vectors_s = round(time.perf_counter() - started, 2)  # from the cache after the first run
+    if not with_vectors.uses_vectors:
+        print(f"no sentence vectors: {load_embedder()[1]}", file=sys.stderr)
+    for system, index, built in (("ours (words)", words_only, build_s),
+                                 ("ours (words+vectors)", with_vectors, vectors_s)):
+        if system.endswith("vectors)") and not index.uses_vectors:
+            continue
+        for name, questions in sets.items():
+            r = evaluate(questions, index_predict(index))
+            r.update(system=system, data=name, articles=len(articles), build_s=built)
+            print(json.dumps(r, ensure_ascii=False), flush=True)
     predict = rank_bm25_predict(articles)
     for name, questions in sets.items():
         r = evaluate(questions, predict)

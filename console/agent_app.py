@@ -239,13 +239,19 @@ class AgentConsole(App):
         said = "".join(self.finals)
         self._update_address(said, message.posted)
         if self.ctx.kb is not None:
-            self.query_one(KnowledgePane).show(self.ctx.kb.search("".join(self.finals[-KB_UTTERANCES:])))
+            self.run_worker(self._search_kb("".join(self.finals[-KB_UTTERANCES:])),
+                            group="kb", exclusive=True)
         form = self.query_one(TicketForm)
         category = self.ctx.category_model.suggest(said) if self.ctx.category_model else None
         form.suggest(suggest_type(said).value,
                      category.value if category and category.confidence >= 0.2 else None)
         form.draft_content("来电人反映：" + "，".join(self.finals) + "。")
         await CallStore(self.conn).add_utterance(self.call_id, message.text, message.start, message.end)
+
+    async def _search_kb(self, said: str) -> None:
+        """Search off the UI loop (sentence vectors take tens of ms); a newer search cancels it."""
+        result = await asyncio.to_thread(self.ctx.kb.search, said)
+        self.query_one(KnowledgePane).show(result)
 
     def _update_address(self, said: str, posted: float) -> None:
         if self.query_one(AddressPane).confirmed is not None:

@@ -1,12 +1,18 @@
 """Search the knowledge base with what the caller said.
 
-BM25 (bm25s) over four views of each article — title and question variants as jieba words,
+Words: BM25 (bm25s) over four views of each article — title and question variants as jieba words,
 as character bigrams and as sound bigrams (homophone errors), and the answer as character
 bigrams — after adding the official terms for the caller's colloquial words.  The best 30
 are re-ranked by how much of the matter's name (the title without its sub-task) the caller
 said (rapidfuzz partial ratio).  Confidence combines, for the top article, the raw BM25
 score per query bigram and per query word (how much of what was said the title explains)
 and that partial ratio; below `MIN_CONFIDENCE` the answer is "no confident answer".
+
+Meaning: when sentence vectors are available (kb.embed), the caller's words are also encoded
+with multilingual-e5-small and compared with each article's title and answer vectors.  Both
+scores are standardised over the knowledge base and summed, the vectors weighted
+`DENSE_WEIGHT` times the words (paraphrases share meaning, not words; the words still
+separate sibling sub-tasks), and the similarity of the best article joins the confidence.
 """
 
 from __future__ import annotations
@@ -15,12 +21,16 @@ import datetime as dt
 import re
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import bm25s
 import numpy as np
 from rapidfuzz import fuzz
 
+from db.config import data_dir
+
 from .articles import Article
+from .embed import ArticleVectors, Embedder, Progress, VectorFile, load_embedder
 from .text import SoundBigrams, bigrams, clean, expand, words
 
 WEIGHTS = {"head_words": 1.0, "head_bigrams": 1.0, "body_bigrams": 0.3, "head_sound": 0.5}
@@ -28,6 +38,9 @@ RERANK_WEIGHT = 0.6
 CANDIDATES = 30
 MIN_CONFIDENCE = 0.55
 FULL_EVIDENCE = {"head_bigrams": 0.5, "head_words": 0.8, "title": 60.0}  # a signal at 1.0
+DENSE_WEIGHT = 15.0
+DENSE_RERANK_WEIGHT = 2.0
+SIMILARITY_RANGE = (1.72, 1.82)  # head + body cosine: no evidence … full evidence
 PASSAGE_CHARS = 120
 _SUBTASK = re.compile(r"[（(].*$")
 _SENTENCES = re.compile(r"(?<=[。；;\n])")
@@ -60,11 +73,21 @@ def _bm25(corpus: list[list[str]]) -> bm25s.BM25:
     return retriever
 
 
+def _standardised(scores: np.ndarray) -> np.ndarray:
+    spread = scores.std()
+    return (scores - scores.mean()) / spread if spread > 0 else scores * 0.0
+
+
 class KnowledgeIndex:
-    def __init__(self, articles: list[Article]):
+    def __init__(self, articles: list[Article], vectors: ArticleVectors | None = None,
+                 embedder: Embedder | None = None):
         if not articles:
             raise ValueError("the knowledge base is empty: import articles first (hotline kb import)")
         self.articles = list(articles)
+        if vectors is not None and len(vectors.heads) != len(self.articles):
+            raise ValueError(f"{len(vectors.heads)} article vectors for {len(self.articles)} articles")
+        self.vectors = vectors if embedder is not None else None
+        self.embedder = embedder if vectors is not None else None
         self.sound = SoundBigrams()
         heads = [clean(a.title + " " + " ".join(a.questions)) for a in self.articles]
         bodies = [clean(a.answer[:400] + " " + a.department + " " + a.category) for a in self.articles]
@@ -92,11 +115,20 @@ class KnowledgeIndex:
                 total += WEIGHTS[name] * scores / top
         return total, raw
 
-    def confidence(self, raw: dict[str, np.ndarray], i: int, title_ratio: float) -> float:
+    @property
+    def uses_vectors(self) -> bool:
+        return self.vectors is not None
+
+    def confidence(self, raw: dict[str, np.ndarray], i: int, title_ratio: float,
+                   similarity: np.ndarray | None = None) -> float:
         signals = [min(1.0, float(raw[name][i]) / FULL_EVIDENCE[name]) if name in raw else 0.0
                    for name in ("head_bigrams", "head_words")]
         signals.append(min(1.0, title_ratio / FULL_EVIDENCE["title"]))
-        return sum(signals) / len(signals)
+        words_said = sum(signals) / len(signals)
+        if similarity is None:
+            return words_said
+        low, high = SIMILARITY_RANGE  # meaning weighs as much as the three word signals
+        return (words_said + min(1.0, max(0.0, (float(similarity[i]) - low) / (high - low)))) / 2
 
     def search(self, text: str, k: int = 3, today: dt.date | None = None) -> KbResult:
         started = time.perf_counter()
@@ -104,9 +136,15 @@ class KnowledgeIndex:
         if not words(query) and not bigrams(query):
             return KbResult(text, (), False, (time.perf_counter() - started) * 1000)
         scores, raw = self._scores(query)
+        similarity, rerank_weight = None, RERANK_WEIGHT
+        if self.vectors is not None:
+            similarity = self.vectors.similarity(self.embedder.query(clean(text)))
+            scores = _standardised(scores) + DENSE_WEIGHT * _standardised(similarity)
+            rerank_weight = DENSE_RERANK_WEIGHT
         order = np.argsort(-scores)[:CANDIDATES]
-        ratios = {int(i): fuzz.partial_ratio(self._cores[i], query) for i in order if scores[i] > 0}
-        ranked = sorted(((scores[i] + RERANK_WEIGHT * r / 100, i) for i, r in ratios.items()),
+        ratios = {int(i): fuzz.partial_ratio(self._cores[i], query) for i in order
+                  if scores[i] > 0 or similarity is not None}
+        ranked = sorted(((scores[i] + rerank_weight * r / 100, i) for i, r in ratios.items()),
                         reverse=True)
         day = today or dt.date.today()
         caller_words = list(dict.fromkeys(words(clean(text)) + words(query)))
@@ -117,7 +155,7 @@ class KnowledgeIndex:
                 continue
             passage, highlighted = self.passage(article, caller_words, bigrams(query))
             hits.append(KbHit(article, round(float(score), 3),
-                              round(self.confidence(raw, i, ratios[i]), 3), passage, highlighted))
+                              round(self.confidence(raw, i, ratios[i], similarity), 3), passage, highlighted))
             if len(hits) == k:
                 break
         confident = bool(hits) and hits[0].confidence >= MIN_CONFIDENCE
@@ -138,3 +176,14 @@ class KnowledgeIndex:
                 highlighted = re.sub(re.escape(term), lambda m: f"【{m.group()}】", highlighted,
                                      flags=re.I)
         return passage, highlighted
+
+
+def file_index(articles: list[Article], vector_file: Path | None = None,
+               progress: Progress | None = None) -> KnowledgeIndex:
+    """The index of a KB read from a file, with sentence vectors when the model is available
+    (computed once per article version and cached in `vector_file`)."""
+    embedder, _ = load_embedder()
+    if embedder is None:
+        return KnowledgeIndex(articles)
+    cache = VectorFile(vector_file or data_dir() / "kb-vectors.npz")
+    return KnowledgeIndex(articles, cache.vectors(embedder, articles, progress), embedder)

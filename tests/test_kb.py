@@ -13,7 +13,8 @@ from kb.articles import ArticleError, article_from, parse_markdown, read_article
 from kb.classify import CategoryModel, cross_validate, suggest_type
 from kb.evaluate import Question, evaluate, index_predict, read_questions
 from kb.noise import KbNoise
-from kb.search import KnowledgeIndex
+from kb.embed import load_embedder
+from kb.search import KnowledgeIndex, file_index
 from kb.store import DEMO_KB, import_articles, read_all
 from conftest import REPO, shared_file
 
@@ -83,9 +84,15 @@ async def test_import_export_round_trip(conn, tmp_path):
         await import_articles(conn, bad, strict=True)
 
 
-@pytest.fixture(scope="module")
-def demo_kb():
-    return KnowledgeIndex(list(read_articles(DEMO_KB)))
+@pytest.fixture(scope="module", params=["words", "words+vectors"])
+def demo_kb(request, tmp_path_factory):
+    """The demo KB searched by words alone and with sentence vectors (the real e5 model)."""
+    articles = list(read_articles(DEMO_KB))
+    if request.param == "words":
+        return KnowledgeIndex(articles)
+    index = file_index(articles, tmp_path_factory.mktemp("vectors") / "kb-vectors.npz")
+    assert index.uses_vectors, load_embedder()[1]
+    return index
 
 
 @pytest.mark.parametrize("heard, article_id", [
@@ -150,16 +157,30 @@ def shared_kb():
     return KnowledgeIndex(list(read_jsonl(shared_file("kb/kb_articles.jsonl"))))
 
 
-def test_dev_questions(shared_kb):
+def _dev_sets(index):
     questions = read_questions(shared_file("kb/dev_questions.tsv"))
-    result = evaluate(questions, index_predict(shared_kb))
-    # measured 0.68 / 0.83 (README); the issue's targets 0.85 / 0.95 are not reached yet
-    assert result["recall1"] >= 0.65 and result["recall3"] >= 0.80, result
-    noise = KbNoise([a.title + a.answer for a in shared_kb.articles])
+    noise = KbNoise([a.title + a.answer for a in index.articles])
     spoken = [Question(q.question_id, noise.spoken(q.text), q.gold) for q in questions]
-    assert evaluate(spoken, index_predict(shared_kb))["recall3"] >= 0.75
     none = [Question(f"n{i}", t, frozenset()) for i, t in enumerate(NONE_QUESTIONS)]
-    assert evaluate(none, index_predict(shared_kb))["none_recall"] >= 0.6
+    return [evaluate(s, index_predict(index)) for s in (questions, spoken, none)]
+
+
+def test_dev_questions_by_words(shared_kb):
+    dev, spoken, none = _dev_sets(shared_kb)
+    # measured 0.68 / 0.83 (README)
+    assert dev["recall1"] >= 0.65 and dev["recall3"] >= 0.80, dev
+    assert spoken["recall3"] >= 0.75 and none["none_recall"] >= 0.6, (spoken, none)
+
+
+@pytest.mark.timeout(1200)  # the first run computes 2 × 2,262 article vectors
+def test_dev_questions_with_sentence_vectors(tmp_path_factory):
+    articles = list(read_jsonl(shared_file("kb/kb_articles.jsonl")))
+    index = file_index(articles, tmp_path_factory.mktemp("vectors") / "kb-vectors.npz")
+    assert index.uses_vectors, load_embedder()[1]
+    dev, spoken, none = _dev_sets(index)
+    # measured 0.83 / 0.95, spoken 0.81 / 0.93, NONE recall 0.97 (README)
+    assert dev["recall1"] >= 0.80 and dev["recall3"] >= 0.93, dev
+    assert spoken["recall3"] >= 0.90 and none["none_recall"] >= 0.9, (spoken, none)
 
 
 def test_category_cross_validation_on_real_messages():

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn,
+                           TimeRemainingColumn)
 
 from db import config, migrate
 from db.connect import connect
@@ -45,3 +46,17 @@ def file_progress(description: str) -> Progress:
     """A progress bar over bytes of a file (imports)."""
     return Progress(TextColumn(f"[bold]{description}"), BarColumn(), DownloadColumn(),
                     TimeRemainingColumn(), console=err, transient=False)
+
+
+def count_progress(description: str) -> Progress:
+    """A progress bar over a count of items (index builds)."""
+    return Progress(TextColumn(f"[bold]{description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeRemainingColumn(), console=err, transient=False)
+
+
+@contextmanager
+def article_vectors_progress():
+    """A callback(done, total) drawing 'sentence vectors' progress on stderr."""
+    with count_progress("sentence vectors") as progress:
+        task = progress.add_task("vectors", total=None)
+        yield lambda done, total: progress.update(task, completed=done, total=total)

@@ -20,7 +20,8 @@ async def load_reference(conn, seats_file: Path) -> dict[str, int]:
     """Seats, and the default taxonomy, units, routing rules and demo gazetteer when empty."""
     from geo.service import DEMO_GAZETTEER
     from geo.store import import_csv
-    from kb.store import DEMO_KB, import_articles
+    from kb.embed import load_embedder
+    from kb.store import DEMO_KB, import_articles, sync_vectors
 
     counts = {"seats": await sync_seats(conn, load_seats(seats_file))}
     if not await conn.fetchval("SELECT count(*) FROM categories"):
@@ -30,6 +31,9 @@ async def load_reference(conn, seats_file: Path) -> dict[str, int]:
         counts["demo addresses"] = (await import_csv(conn, DEMO_GAZETTEER)).rows_stored
     if not await conn.fetchval("SELECT count(*) FROM kb_articles"):
         counts["demo KB articles"] = (await import_articles(conn, DEMO_KB)).stored
+    embedder, _ = load_embedder()
+    if embedder is not None:
+        counts["KB sentence vectors"] = await sync_vectors(conn, embedder)
     return counts
 
 

@@ -1,4 +1,4 @@
-"""hotline kb import | export | search | eval | suggest | classify-eval: the knowledge base."""
+"""hotline kb import | vectors | export | search | eval | suggest | classify-eval: the knowledge base."""
 
 from __future__ import annotations
 
@@ -15,38 +15,71 @@ from rich.table import Table
 from kb.articles import read_articles, write_jsonl
 from kb.classify import cross_validate, suggest_type
 from kb.evaluate import evaluate, index_predict, read_questions
-from kb.search import KnowledgeIndex
-from kb.store import import_articles, read_all
+from kb.embed import load_embedder
+from kb.search import KnowledgeIndex, file_index
+from kb.store import import_articles, read_all, read_vectors, sync_vectors
 
-from .common import database, err, out, run
+from .common import article_vectors_progress, database, err, out, run
 
 MAX_ERRORS_SHOWN = 20
 
 
 def knowledge_index(kb_file: str | None) -> KnowledgeIndex:
-    """The index of --kb FILE, else of the imported knowledge base."""
+    """The index of --kb FILE, else of the imported knowledge base (with sentence vectors
+    when the model is available; missing ones are computed first, with progress)."""
     if kb_file:
-        return KnowledgeIndex(list(read_articles(Path(kb_file))))
+        with article_vectors_progress() as progress:
+            return file_index(list(read_articles(Path(kb_file))), progress=progress)
+    embedder, problem = load_embedder()
+    if problem:
+        err.print(f"[yellow]{escape(problem)}[/]: searching by words only")
 
     async def load():
         async with database() as conn:
-            return await read_all(conn)
+            articles = await read_all(conn)
+            if embedder is None or not articles:
+                return articles, None
+            with article_vectors_progress() as progress:
+                await sync_vectors(conn, embedder, progress)
+            return articles, await read_vectors(conn, articles, embedder.name)
 
-    return KnowledgeIndex(run(load()))
+    articles, vectors = run(load())
+    return KnowledgeIndex(articles, vectors, embedder)
+
+
+async def store_vectors(conn) -> int:
+    """Compute missing or stale article vectors (after an import), with progress."""
+    embedder, problem = load_embedder()
+    if embedder is None:
+        err.print(f"[yellow]{escape(problem)}[/]: articles are searched by words only")
+        return 0
+    with article_vectors_progress() as progress:
+        return await sync_vectors(conn, embedder, progress)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
     async def load():
         async with database() as conn:
-            return await import_articles(conn, Path(args.path), strict=args.strict)
+            report = await import_articles(conn, Path(args.path), strict=args.strict)
+            return report, await store_vectors(conn)
 
-    report = run(load())
+    report, computed = run(load())
     for error in report.errors[:MAX_ERRORS_SHOWN]:
         err.print(f"[yellow]skipped[/] {escape(str(error))}")
     if len(report.errors) > MAX_ERRORS_SHOWN:
         err.print(f"… and {len(report.errors) - MAX_ERRORS_SHOWN} more invalid articles")
     out.print(f"stored {report.stored} articles from {args.path}"
-              + (f"; {len(report.errors)} invalid skipped" if report.errors else ""))
+              + (f"; {len(report.errors)} invalid skipped" if report.errors else "")
+              + (f"; sentence vectors computed for {computed}" if computed else ""))
+    return 0
+
+
+def cmd_vectors(args: argparse.Namespace) -> int:
+    async def load():
+        async with database() as conn:
+            return await store_vectors(conn)
+
+    out.print(f"sentence vectors computed for {run(load())} articles (the others were current)")
     return 0
 
 
@@ -123,6 +156,9 @@ def register(sub) -> None:
     p.add_argument("path")
     p.add_argument("--strict", action="store_true", help="refuse everything on any invalid article")
     p.set_defaults(func=cmd_import)
+
+    p = kb.add_parser("vectors", help="compute missing or stale sentence vectors of the imported KB")
+    p.set_defaults(func=cmd_vectors)
 
     p = kb.add_parser("export", help="export the knowledge base as JSON Lines")
     p.add_argument("file", nargs="?", help="file to write (default: standard output)")

@@ -17,7 +17,8 @@ from geo.matcher import AddressMatcher
 from geo.service import load_index
 from kb.classify import CategoryModel
 from kb.search import KnowledgeIndex
-from kb.store import read_all
+from kb.embed import load_embedder
+from kb.store import read_all, read_vectors, sync_vectors
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,13 @@ class ConsoleContext:
         try:
             index = await load_index(conn, config.data_dir() / "geo-index.pkl")
             articles = await read_all(conn)
+            embedder, _ = load_embedder()
+            vectors = None
+            if embedder is not None and articles:
+                computed = await sync_vectors(conn, embedder)  # normally done at import
+                if computed:
+                    log.info("computed sentence vectors for %d articles", computed)
+                vectors = await read_vectors(conn, articles, embedder.name)
             rows = await conn.fetch("SELECT code, path FROM categories WHERE level = 3 ORDER BY code")
             categories = [Category(r["code"], r["path"]) for r in rows]
             history = await conn.fetch(
@@ -77,7 +85,7 @@ class ConsoleContext:
         writer = TicketWriter(dsn, Outbox(config.data_dir() / f"outbox-seat{seat_id:03d}.jsonl"),
                               TicketRules.default())
         return cls(dsn, seat_id, agent_id, AddressMatcher(index),
-                   KnowledgeIndex(articles) if articles else None, categories, category_model,
+                   KnowledgeIndex(articles, vectors, embedder) if articles else None, categories, category_model,
                    writer.rules, writer, config.data_dir() / "recordings", model, problem, units)
 
     async def route(self, conn, address, category_code: str | None):
