@@ -185,5 +185,6 @@ def file_index(articles: list[Article], vector_file: Path | None = None,
     embedder, _ = load_embedder()
     if embedder is None:
         return KnowledgeIndex(articles)
-    cache = VectorFile(vector_file or data_dir() / "kb-vectors.npz")
+    model = embedder.name.replace("/", "_")
+    cache = VectorFile(vector_file or data_dir() / f"kb-vectors-{model}.npz")
     return KnowledgeIndex(articles, cache.vectors(embedder, articles, progress), embedder)
