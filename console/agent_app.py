@@ -263,6 +263,10 @@ class AgentConsole(App):
         if self.phase != "talking":
             return
         self.phase = "wrapup"
+        if self.transcriber and self.pool:
+            self.transcriber.join(1.0)  # Ended is its last act
+            if not self.transcriber.is_alive():
+                self.pool.give_back(self.transcriber.recognizer)  # warm for the next call
         seconds = self.recorder.close() if self.recorder else None
         await CallStore(self.conn).hang_up(self.call_id, self.now(),
                                            str(self.recorder.path) if self.recorder else None, seconds)

@@ -1,8 +1,9 @@
 """Streaming recognition of one call, off the UI loop.
 
 One Vosk `Model` per process (speech.model.load_model); one `KaldiRecognizer` per call,
-reused across the call's utterances.  A recogniser's first decode is slow, so
-`RecognizerPool` keeps one warmed up for the next call.  `CallTranscriber` reads a source
+reused across the call's utterances.  A new recogniser decodes slowly until its part of the
+graph is composed, so `RecognizerPool` hands finished calls' recognisers to the next calls
+and keeps a silence-warmed spare.  `CallTranscriber` reads a source
 in a thread and reports `Partial` and `Final` events (times from the start of the call,
 word confidences) through a callback, e.g. `loop.call_soon_threadsafe`.
 """
@@ -75,11 +76,19 @@ def warm_up(recognizer, seconds: float = 1.0) -> None:
 
 
 class RecognizerPool:
-    """Keeps a warmed-up recogniser ready for the next call (warming runs in a thread)."""
+    """Recognisers for one console's calls.
 
-    def __init__(self, model):
+    A recogniser that has decoded calls is several times faster than a new one (its share of
+    the decoding graph is composed lazily and cached), so a finished call gives its recogniser
+    back and the next call takes it.  Only when none is free is a new one used: one is always
+    kept warmed up (in a thread) for that case.
+    """
+
+    def __init__(self, model, keep: int = 1):  # a seat takes one call at a time
         self.model = model
-        self._ready: list = []
+        self.keep = keep
+        self._ready: list = []  # warmed on silence
+        self._returned: list = []  # warmed by real calls, preferred
         self._lock = threading.Lock()
         self._warming: threading.Thread | None = None
         self.prepare()
@@ -94,12 +103,21 @@ class RecognizerPool:
         self._warming.start()
 
     def take(self):
+        with self._lock:
+            if self._returned:
+                return self._returned.pop()
         if self._warming:
             self._warming.join()
         with self._lock:
             recognizer = self._ready.pop() if self._ready else None
         self.prepare()
         return recognizer or new_recognizer(self.model)
+
+    def give_back(self, recognizer) -> None:
+        """Return the recogniser of a finished call (CallTranscriber has reset it)."""
+        with self._lock:
+            if len(self._returned) < self.keep and recognizer not in self._returned:
+                self._returned.append(recognizer)
 
 
 def _final(result: dict, offset: float, audio: np.ndarray, heard: float) -> Final:
@@ -135,6 +153,9 @@ class CallTranscriber:
 
     def join(self, timeout: float | None = None) -> None:
         self._thread.join(timeout)
+
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
 
     def _run(self) -> None:
         heard = 0.0

@@ -68,6 +68,8 @@ async def test_call_to_saved_ticket(console_ctx, call_wav, dsn):
     async with app.run_test(size=(100, 32)) as pilot:
         await wait_for(pilot, lambda: app.phase == "wrapup")
         assert app.finals, "the real recogniser produced no utterance"
+        used = app.transcriber.recognizer
+        assert app.pool.take() is used  # given back, warm, for the next call
         assert app.address_latencies_ms  # every transcript event updated the address pane
         await pilot.press("ctrl+f")
         for key in "松林花园三号楼":  # typed, with a homophone (林 for 龄)

@@ -152,7 +152,7 @@ def test_telephone_audio_is_recognised(model, voice):
         assert len(heard) >= 2, (name, biased)
 
 
-def test_one_recognizer_serves_several_utterances_and_the_pool_keeps_one_warm(model, voice):
+def test_one_recognizer_serves_several_utterances_and_the_pool_reuses_it(model, voice):
     pool = RecognizerPool(model)
     recognizer = pool.take()
     events = []
@@ -178,7 +178,14 @@ def test_one_recognizer_serves_several_utterances_and_the_pool_keeps_one_warm(mo
     finals = [e for e in events if isinstance(e, Final)]
     assert len(finals) >= 2
     assert finals[-1].start > finals[0].end  # times run on across utterances
-    assert pool.take() is not recognizer
+    assert pool.take() is not recognizer  # still in use: a spare
+    pool.give_back(recognizer)  # the call ended: the next call gets the warm one
+    assert pool.take() is recognizer
+    again = []
+    t = CallTranscriber(recognizer, WavSource(voice["pcm16k"]), again.append)
+    t.start()
+    t.join()
+    assert [e.text for e in again if isinstance(e, Final)]  # reset and reusable
 
 
 def test_missing_model_says_how_to_get_one(tmp_path, monkeypatch):
