@@ -49,9 +49,10 @@ def file_progress(description: str) -> Progress:
 
 
 def count_progress(description: str) -> Progress:
-    """A progress bar over a count of items (index builds)."""
+    """A progress bar over a count of items (index builds); gone when done (the command
+    reports the count)."""
     return Progress(TextColumn(f"[bold]{description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeRemainingColumn(), console=err, transient=False)
+                    TimeRemainingColumn(), console=err, transient=True)
 
 
 @contextmanager
