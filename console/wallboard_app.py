@@ -16,7 +16,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Sparkline, Static
 
 from db.wallboard import AlertLimits, seat_detail, seat_snapshot, today_figures
@@ -175,7 +175,8 @@ class Wallboard(App):
             self.notify_lags_ms.append(max(0.0, (message.received - at) * 1000))
             view.state, view.reason, view.agent, view.since = p["state"], p["reason"] or "", p["agent_id"] or "", at
             view.heartbeat = max(view.heartbeat or 0, at)
-            self.query_one(f"#seat-{view.seat_id}", SeatTile).show(time.time(), self.limits)
+            if (board := self._board()) is not None:
+                board.query_one(f"#seat-{view.seat_id}", SeatTile).show(time.time(), self.limits)
             self._figures_stale = True  # a ticket is saved just before the seat is 就绪 again
         elif message.channel == "seat_heartbeats":
             view = self.views.get(p["seat_id"])
@@ -184,27 +185,37 @@ class Wallboard(App):
         else:
             self._figures_stale = True
 
+    def _board(self) -> Screen | None:
+        """The floor screen — also while a seat's detail is open on top of it; None while the
+        app is starting or shutting down."""
+        if not self.screen_stack or not self.screen_stack[0].query("#counts"):
+            return None
+        return self.screen_stack[0]
+
     async def _tick(self) -> None:
+        board = self._board()
+        if board is None or self.conn is None or self.conn.is_closed():
+            return
         now = time.time()
         counts: dict[str, int] = {}
         alerts = []
-        for tile in self.query(SeatTile):
+        for tile in board.query(SeatTile):
             tile.show(now, self.limits)
             state = tile.view.shown_state(now, self.limits)
             counts[state] = counts.get(state, 0) + 1
             if (alert := tile.view.alert(now, self.limits)):
                 alerts.append(alert)
-        self.query_one("#counts", Static).update(
+        board.query_one("#counts", Static).update(
             "  ".join(f"{s} {counts.get(s, 0)}" for s in ("就绪", "通话中", "话后整理", "小休", "离线")))
-        self.query_one("#alerts", Static).update(
+        board.query_one("#alerts", Static).update(
             ("[b red]告警[/]\n" + "\n".join(alerts[:12])) if alerts else "[green]无告警[/]")
         if self._figures_stale:
-            await self._refresh_figures()
+            await self._refresh_figures(board)
 
-    async def _refresh_figures(self) -> None:
+    async def _refresh_figures(self, board: Screen) -> None:
         self._figures_stale = False
         f = await today_figures(self.conn, self.now())
-        self.query_one("#hourly", Sparkline).data = f["calls_per_hour"]
+        board.query_one("#hourly", Sparkline).data = f["calls_per_hour"]
 
         def pct(x):
             return f"{x * 100:.0f}%" if x is not None else "—"
@@ -220,7 +231,7 @@ class Wallboard(App):
             "[b]热点分类[/b] " + "、".join(f"{n}{c}" for n, c in f["categories"]),
             "[b]热点区域[/b] " + "、".join(f"{n}{c}" for n, c in f["hotspots"]),
         ]
-        self.query_one("#figures", Static).update("\n".join(lines))
+        board.query_one("#figures", Static).update("\n".join(lines))
 
     async def action_drill(self) -> None:
         tile = self.focused

@@ -51,6 +51,12 @@ async def test_wallboard_follows_simulated_seats(dsn, floor, tmp_path):
         await pilot.press("enter")
         await pilot.pause(0.5)
         assert isinstance(app.screen, SeatDetail)
+        # the floor keeps following while a seat's detail is open (ticks and notifications)
+        await sign_in(conn, 149, "Z149")
+        await change_state(conn, 149, "Z149", "小休", "培训")
+        await pilot.pause(1.5)
+        assert app.screen_stack[0].query_one("#seat-149", SeatTile).view.state == "小休"
+        assert isinstance(app.screen, SeatDetail)
     await conn.close()
 
 

@@ -30,21 +30,17 @@ def knowledge_index(kb_file: str | None) -> KnowledgeIndex:
     if kb_file:
         with article_vectors_progress() as progress:
             return file_index(list(read_articles(Path(kb_file))), progress=progress)
-    embedder, problem = load_embedder()
-    if problem:
-        err.print(f"[yellow]{escape(problem)}[/]: searching by words only")
-
     async def load():
         async with database() as conn:
             articles = await read_all(conn)
-            if embedder is None or not articles:
+            if not articles:
                 return articles, None
-            with article_vectors_progress() as progress:
-                await sync_vectors(conn, embedder, progress)
-            return articles, await read_vectors(conn, articles, embedder.name)
+            await store_vectors(conn)
+            embedder, _ = load_embedder()
+            return articles, embedder and await read_vectors(conn, articles, embedder.name)
 
     articles, vectors = run(load())
-    return KnowledgeIndex(articles, vectors, embedder)
+    return KnowledgeIndex(articles, vectors, load_embedder()[0])
 
 
 async def store_vectors(conn) -> int:
