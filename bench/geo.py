@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from db import migrate  # noqa: E402
-from db.embedded import EmbeddedPostgres  # noqa: E402
+from db.embedded import scratch_server  # noqa: E402
 from geo.evaluate import NONE, Query, evaluate, matcher_predict, read_queries, rss_mb  # noqa: E402
 from geo.gazetteer import read_csv  # noqa: E402
 from geo.index import AddressIndex  # noqa: E402
@@ -114,42 +114,37 @@ def rapidfuzz_baseline(gazetteer: Path, queries: list[Query], same, label: str) 
 
 
 async def pg_trgm_baseline(gazetteer: Path, queries: list[Query], same, label: str) -> dict:
-    with tempfile.TemporaryDirectory() as tmp:
-        server = EmbeddedPostgres(Path(tmp) / "pg")
-        dsn = server.start()
-        try:
-            conn = await asyncpg.connect(dsn)
-            await migrate.migrate(conn)
-            report = await import_csv(conn, gazetteer)
-            await conn.execute("ANALYZE gazetteer_addresses")
-            await conn.execute("SET pg_trgm.similarity_threshold = 0.1")
-            stmt = await conn.prepare(
-                "SELECT address_code FROM gazetteer_addresses WHERE full_address % $1 "
-                "ORDER BY similarity(full_address, $1) DESC LIMIT 3")
+    with scratch_server() as dsn:
+        conn = await asyncpg.connect(dsn)
+        await migrate.migrate(conn)
+        report = await import_csv(conn, gazetteer)
+        await conn.execute("ANALYZE gazetteer_addresses")
+        await conn.execute("SET pg_trgm.similarity_threshold = 0.1")
+        stmt = await conn.prepare(
+            "SELECT address_code FROM gazetteer_addresses WHERE full_address % $1 "
+            "ORDER BY similarity(full_address, $1) DESC LIMIT 3")
 
-            async def run_all():
-                n = top1 = top3 = 0
-                lat = []
-                for q in queries:
-                    t = time.perf_counter()
-                    codes = [r["address_code"] for r in await stmt.fetch(q.text)]
-                    lat.append((time.perf_counter() - t) * 1000)
-                    n += 1
-                    if q.gold == NONE:
-                        top1 += not codes
-                        top3 += not codes
-                    elif codes:
-                        top1 += same(codes[0], q.gold)
-                        top3 += any(same(c, q.gold) for c in codes)
-                lat.sort()
-                return {"n": n, "top1": round(top1 / n, 4), "top3": round(top3 / n, 4),
-                        "p50_ms": round(lat[len(lat) // 2], 3),
-                        "p99_ms": round(lat[min(len(lat) - 1, int(0.99 * len(lat)))], 3)}
+        async def run_all():
+            n = top1 = top3 = 0
+            lat = []
+            for q in queries:
+                t = time.perf_counter()
+                codes = [r["address_code"] for r in await stmt.fetch(q.text)]
+                lat.append((time.perf_counter() - t) * 1000)
+                n += 1
+                if q.gold == NONE:
+                    top1 += not codes
+                    top3 += not codes
+                elif codes:
+                    top1 += same(codes[0], q.gold)
+                    top3 += any(same(c, q.gold) for c in codes)
+            lat.sort()
+            return {"n": n, "top1": round(top1 / n, 4), "top3": round(top3 / n, 4),
+                    "p50_ms": round(lat[len(lat) // 2], 3),
+                    "p99_ms": round(lat[min(len(lat) - 1, int(0.99 * len(lat)))], 3)}
 
-            r = await run_all()
-            await conn.close()
-        finally:
-            server.stop()
+        r = await run_all()
+        await conn.close()
     r.update(system="pg_trgm similarity (GIN)", data=label, rows=report.rows_stored)
     return r
 

@@ -16,7 +16,6 @@ import asyncio
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -28,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from db import migrate  # noqa: E402
-from db.embedded import EmbeddedPostgres  # noqa: E402
+from db.embedded import scratch_server  # noqa: E402
 from kb.articles import read_jsonl  # noqa: E402
 from kb.evaluate import Question, evaluate, index_predict, read_questions  # noqa: E402
 from kb.noise import KbNoise  # noqa: E402
@@ -69,32 +68,27 @@ def rank_bm25_predict(articles):
 
 async def pg_trgm_results(kb_file: Path, sets: dict[str, list[Question]]) -> list[dict]:
     results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        server = EmbeddedPostgres(Path(tmp) / "pg")
-        dsn = server.start()
-        try:
-            conn = await asyncpg.connect(dsn)
-            await migrate.migrate(conn)
-            await import_articles(conn, kb_file)
-            await conn.execute("CREATE INDEX ON kb_articles USING gin (title gin_trgm_ops)")
-            await conn.execute("ANALYZE kb_articles")
-            stmt = await conn.prepare(
-                "SELECT id FROM kb_articles ORDER BY similarity(title, $1) DESC LIMIT 3")
-            for name, questions in sets.items():
-                answers = {}
-                for q in questions:
-                    answers[q.text] = [r["id"] for r in await stmt.fetch(q.text)]
-                r = evaluate(questions, lambda text: (answers[text], True))
-                started = time.perf_counter()
-                for q in questions[:100]:
-                    await stmt.fetch(q.text)
-                r["p50_ms"] = round((time.perf_counter() - started) / min(100, len(questions)) * 1000, 3)
-                r["p99_ms"] = None  # mean shown as p50; see README
-                r.update(system="pg_trgm similarity(title)", data=name)
-                results.append(r)
-            await conn.close()
-        finally:
-            server.stop()
+    with scratch_server() as dsn:
+        conn = await asyncpg.connect(dsn)
+        await migrate.migrate(conn)
+        await import_articles(conn, kb_file)
+        await conn.execute("CREATE INDEX ON kb_articles USING gin (title gin_trgm_ops)")
+        await conn.execute("ANALYZE kb_articles")
+        stmt = await conn.prepare(
+            "SELECT id FROM kb_articles ORDER BY similarity(title, $1) DESC LIMIT 3")
+        for name, questions in sets.items():
+            answers = {}
+            for q in questions:
+                answers[q.text] = [r["id"] for r in await stmt.fetch(q.text)]
+            r = evaluate(questions, lambda text: (answers[text], True))
+            started = time.perf_counter()
+            for q in questions[:100]:
+                await stmt.fetch(q.text)
+            r["p50_ms"] = round((time.perf_counter() - started) / min(100, len(questions)) * 1000, 3)
+            r["p99_ms"] = None  # mean shown as p50; see README
+            r.update(system="pg_trgm similarity(title)", data=name)
+            results.append(r)
+        await conn.close()
     return results
 
 

@@ -22,6 +22,7 @@ import json
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import asyncpg
@@ -29,7 +30,7 @@ import asyncpg
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from db import migrate  # noqa: E402
-from db.embedded import EmbeddedPostgres  # noqa: E402
+from db.embedded import scratch_server  # noqa: E402
 from db.outbox import Outbox, TicketWriter  # noqa: E402
 from db.routing import load_units  # noqa: E402
 from db.rules import TicketDraft, TicketRules  # noqa: E402
@@ -119,18 +120,10 @@ def main() -> None:
                         help="seconds of load before measuring (not counted, still checked for loss)")
     parser.add_argument("--dsn", help="benchmark this server instead of a fresh embedded one")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="hotline-bench-") as tmp:
-        server = None
-        dsn = args.dsn
-        if not dsn:
-            server = EmbeddedPostgres(Path(tmp) / "pg")
-            dsn = server.start()
-        try:
-            result = asyncio.run(run(dsn, args.writers, args.seconds, args.rate,
-                                     args.pool_size, Path(tmp), args.warmup))
-        finally:
-            if server:
-                server.stop()
+    server = nullcontext(args.dsn) if args.dsn else scratch_server("hotline-bench-")
+    with server as dsn, tempfile.TemporaryDirectory(prefix="hotline-bench-outbox-") as tmp:
+        result = asyncio.run(run(dsn, args.writers, args.seconds, args.rate,
+                                 args.pool_size, Path(tmp), args.warmup))
     print(json.dumps(result, ensure_ascii=False))
 
 

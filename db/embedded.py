@@ -269,3 +269,14 @@ class EmbeddedPostgres:
             socket_dir=self.socket_dir,
             dsn=self.dsn(),
         )
+
+
+@contextmanager
+def scratch_server(prefix: str = "hotline-scratch-"):
+    """A throwaway embedded server in a temporary directory (benchmarks); yields its DSN."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        server = EmbeddedPostgres(Path(tmp) / "pg")
+        try:
+            yield server.start()
+        finally:
+            server.stop()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
+
+from .csvfile import csv_rows
 
 DEFAULT_TAXONOMY = Path(__file__).parent / "data" / "taxonomy.csv"
 COLUMNS = ("l1_code", "l1", "l2_code", "l2", "l3_code", "l3")
@@ -28,11 +29,7 @@ class Category:
 def parse_taxonomy(path: Path) -> list[Category]:
     path = Path(path)
     categories: dict[str, Category] = {}
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise TaxonomyError(f"{path}: missing column(s) {', '.join(missing)}")
+    with csv_rows(path, COLUMNS, error=TaxonomyError) as reader:
         for line, row in enumerate(reader, 2):
             parent, names = None, []
             for level in (1, 2, 3):

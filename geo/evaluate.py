@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import resource
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
+
+from db.csvfile import csv_rows
 
 from .matcher import AddressMatcher
 
@@ -22,11 +23,7 @@ class Query:
 
 
 def read_queries(path: Path) -> list[Query]:
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh, delimiter="\t")
-        missing = {"query_id", "text", "gold_address_code"} - set(reader.fieldnames or [])
-        if missing:
-            raise ValueError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
+    with csv_rows(path, ("query_id", "text", "gold_address_code"), delimiter="\t") as reader:
         return [Query(r["query_id"], r["text"], (r["gold_address_code"] or NONE).strip())
                 for r in reader]
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
+from db.csvfile import csv_rows
 from geo.evaluate import percentile
 
 NONE = "NONE"
@@ -21,11 +21,7 @@ class Question:
 
 
 def read_questions(path: Path) -> list[Question]:
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh, delimiter="\t")
-        missing = {"question_id", "text", "gold_article_ids"} - set(reader.fieldnames or [])
-        if missing:
-            raise ValueError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
+    with csv_rows(path, ("question_id", "text", "gold_article_ids"), delimiter="\t") as reader:
         out = []
         for row in reader:
             gold = (row["gold_article_ids"] or NONE).strip()

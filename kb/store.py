@@ -52,10 +52,12 @@ async def read_all(conn: asyncpg.Connection) -> list[Article]:
 
 
 async def sync_vectors(conn: asyncpg.Connection, embedder: Embedder,
-                       progress: Progress | None = None) -> int:
+                       progress: Progress | None = None, articles: list[Article] | None = None) -> int:
     """Compute the vectors of articles that have none for this model, or stale ones; returns
-    how many were computed.  Safe to run from several consoles at once."""
-    articles = await read_all(conn)
+    how many were computed.  `articles`: the imported ones when the caller has just read
+    them.  Safe to run from several consoles at once."""
+    if articles is None:
+        articles = await read_all(conn)
     rows = await conn.fetch("SELECT article_id, content_hash FROM kb_vectors WHERE model = $1",
                             embedder.name)
     current = {r["article_id"]: r["content_hash"] for r in rows}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 import time
@@ -12,6 +11,7 @@ from pathlib import Path
 from rich.markup import escape
 from rich.table import Table
 
+from db.csvfile import csv_rows
 from kb.articles import read_articles, write_jsonl
 from kb.classify import cross_validate, suggest_type
 from kb.evaluate import evaluate, index_predict, read_questions
@@ -35,7 +35,7 @@ def knowledge_index(kb_file: str | None) -> KnowledgeIndex:
             articles = await read_all(conn)
             if not articles:
                 return articles, None
-            await store_vectors(conn)
+            await store_vectors(conn, articles)
             embedder, _ = load_embedder()
             return articles, embedder and await read_vectors(conn, articles, embedder.name)
 
@@ -43,14 +43,14 @@ def knowledge_index(kb_file: str | None) -> KnowledgeIndex:
     return KnowledgeIndex(articles, vectors, load_embedder()[0])
 
 
-async def store_vectors(conn) -> int:
+async def store_vectors(conn, articles=None) -> int:
     """Compute missing or stale article vectors (after an import), with progress."""
     embedder, problem = load_embedder()
     if embedder is None:
         err.print(f"[yellow]{escape(problem)}[/]: articles are searched by words only")
         return 0
     with article_vectors_progress() as progress:
-        return await sync_vectors(conn, embedder, progress)
+        return await sync_vectors(conn, embedder, progress, articles)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -131,11 +131,7 @@ def cmd_suggest(args: argparse.Namespace) -> int:
 
 
 def read_messages(path: Path) -> tuple[list[str], list[str]]:
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh)
-        missing = {"title", "label_l1"} - set(reader.fieldnames or [])
-        if missing:
-            raise ValueError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
+    with csv_rows(path, ("label_l1", "title")) as reader:
         rows = list(reader)
     return [r["title"] + "。" + (r.get("detail") or "") for r in rows], [r["label_l1"] for r in rows]
 

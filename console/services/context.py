@@ -55,7 +55,8 @@ class ConsoleContext:
             embedder, _ = load_embedder()
             vectors = None
             if embedder is not None and articles:
-                computed = await sync_vectors(conn, embedder)  # normally done at import
+                # normally done at import; here for articles stored before vectors existed
+                computed = await sync_vectors(conn, embedder, articles=articles)
                 if computed:
                     log.info("computed sentence vectors for %d articles", computed)
                 vectors = await read_vectors(conn, articles, embedder.name)
