@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from db import migrate  # noqa: E402
 from db.embedded import scratch_server  # noqa: E402
+from db.heap import freeze_startup_heap  # noqa: E402
 from geo.evaluate import NONE, Query, evaluate, matcher_predict, read_queries, rss_mb  # noqa: E402
 from geo.gazetteer import read_csv  # noqa: E402
 from geo.index import AddressIndex  # noqa: E402
@@ -89,6 +90,7 @@ def ours(gazetteer: Path, queries_by_set: dict[str, list[Query]] | None, queries
         load_s = time.perf_counter() - started
     matcher = AddressMatcher(index)
     predict = matcher_predict(matcher)
+    freeze_startup_heap()  # as a console does after loading its indexes
     results = []
     sets = {"dev": queries, **(queries_by_set or {})}
     for name, qs in sets.items():

@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from db import migrate  # noqa: E402
 from db.embedded import scratch_server  # noqa: E402
+from db.heap import freeze_startup_heap  # noqa: E402
 from kb.articles import read_jsonl  # noqa: E402
 from kb.evaluate import Question, evaluate, index_predict, read_questions  # noqa: E402
 from kb.noise import KbNoise  # noqa: E402
@@ -109,6 +110,7 @@ def main() -> None:
     with_vectors = file_index(articles, progress=lambda done, total: print(
         f"\rsentence vectors {done}/{total}", end="", file=sys.stderr, flush=True))
     vectors_s = round(time.perf_counter() - started, 2)  # from the cache after the first run
+    freeze_startup_heap()  # as a console does after loading its indexes
     if not with_vectors.uses_vectors:
         print(f"no sentence vectors: {load_embedder()[1]}", file=sys.stderr)
     for system, index, built in (("ours (words)", words_only, build_s),
@@ -118,6 +120,8 @@ def main() -> None:
         for name, questions in sets.items():
             r = evaluate(questions, index_predict(index))
             r.update(system=system, data=name, articles=len(articles), build_s=built)
+            if index.uses_vectors:
+                r.update(query_encoder=index.embedder.query_engine)
             print(json.dumps(r, ensure_ascii=False), flush=True)
     predict = rank_bm25_predict(articles)
     for name, questions in sets.items():

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import sys
 import tempfile
@@ -31,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from db import migrate  # noqa: E402
 from db.embedded import scratch_server  # noqa: E402
+from db.heap import freeze_startup_heap  # noqa: E402
 from db.outbox import Outbox, TicketWriter  # noqa: E402
 from db.routing import load_units  # noqa: E402
 from db.rules import TicketDraft, TicketRules  # noqa: E402
@@ -52,8 +52,7 @@ async def run(dsn: str, writers: int, seconds: float, rate: float, pool_size: in
     await writer.replay()  # opens the pool before the clock starts
     # One process plays 150 seats here, so a full collection of its start-up heap (pinyin
     # tables and all) would stall every seat at once; the consoles freeze theirs the same way.
-    gc.collect()
-    gc.freeze()
+    freeze_startup_heap()
     latencies: list[float] = []
     keys = []
     start = time.perf_counter()

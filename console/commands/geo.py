@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from db import config
+from db.heap import freeze_startup_heap
 from geo.evaluate import evaluate, matcher_predict, read_queries, rss_mb
 from geo.matcher import AddressMatcher
 from geo.index import AddressIndex
@@ -95,7 +96,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     index = _index(args)
     build_s = time.perf_counter() - started
-    result = evaluate(queries, matcher_predict(AddressMatcher(index)))
+    matcher = AddressMatcher(index)
+    freeze_startup_heap()  # as a console does after loading: no full collections mid-search
+    result = evaluate(queries, matcher_predict(matcher))
     result.update(build_s=round(build_s, 2), rss_mb=rss_mb())
     print(json.dumps(result, ensure_ascii=False))
     return 0

@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from db.csvfile import csv_rows
+from db.heap import freeze_startup_heap
 from kb.articles import read_articles, write_jsonl
 from kb.classify import cross_validate, suggest_type
 from kb.evaluate import evaluate, index_predict, read_questions
@@ -118,6 +119,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     index = knowledge_index(args.kb)
     build_s = time.perf_counter() - started
+    freeze_startup_heap()  # as a console does after loading: no full collections mid-search
     result = evaluate(questions, index_predict(index))
     result["build_s"] = round(build_s, 2)
     print(json.dumps(result, ensure_ascii=False))

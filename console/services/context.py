@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import asyncpg
 
 from db import config
+from db.heap import freeze_startup_heap
 from db.outbox import Outbox, TicketWriter
 from db.routing import route
 from db.rules import TicketRules
@@ -81,8 +81,7 @@ class ConsoleContext:
                 problem = str(exc).splitlines()[0]
         # what was loaded lives as long as the console: keep full collections from walking it
         # (tens of ms on a large gazetteer) while the agent types
-        gc.collect()
-        gc.freeze()
+        freeze_startup_heap()
         writer = TicketWriter(dsn, Outbox(config.data_dir() / f"outbox-seat{seat_id:03d}.jsonl"),
                               TicketRules.default())
         return cls(dsn, seat_id, agent_id, AddressMatcher(index),
