@@ -167,7 +167,7 @@ def _dev_sets(index):
 
 def test_dev_questions_by_words(shared_kb):
     dev, spoken, none = _dev_sets(shared_kb)
-    # measured 0.68 / 0.83 (README)
+    # measured 0.72 / 0.84, NONE recall 0.73 (README)
     assert dev["recall1"] >= 0.65 and dev["recall3"] >= 0.80, dev
     assert spoken["recall3"] >= 0.75 and none["none_recall"] >= 0.6, (spoken, none)
 
@@ -178,8 +178,8 @@ def test_dev_questions_with_sentence_vectors(tmp_path_factory):
     index = file_index(articles, tmp_path_factory.mktemp("vectors") / "kb-vectors.npz")
     assert index.uses_vectors, load_embedder()[1]
     dev, spoken, none = _dev_sets(index)
-    # measured 0.83 / 0.95, spoken 0.81 / 0.93, NONE recall 0.97 (README)
-    assert dev["recall1"] >= 0.80 and dev["recall3"] >= 0.93, dev
+    # measured 0.85 / 0.95, spoken 0.85 / 0.93, NONE recall 0.93 (README)
+    assert dev["recall1"] >= 0.82 and dev["recall3"] >= 0.93, dev
     assert spoken["recall3"] >= 0.90 and none["none_recall"] >= 0.9, (spoken, none)
 
 
