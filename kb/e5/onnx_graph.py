@@ -62,13 +62,14 @@ def float_graph(model: ModelFile):
     f = model.floats
     x = g.layer_norm("embeddings", f("emb.ln.w", (h,)), f("emb.ln.b", (h,)), s.eps, "emb.ln")
     # self-attention over each text's own tokens (ONNX Runtime's fused op; int8 once quantised)
-    g.nodes.append(helper.make_node("Cast", ["mask"], ["mask.index"], to=TensorProto.INT32))
+    g.op("Cast", ["mask"], "mask.index", to=TensorProto.INT32)
     for n in range(s.layers):
         p = f"l{n}."
         qkv_w = np.concatenate([model.matrix(p + t + ".w", h, h) for t in "qkv"])
         qkv_b = np.concatenate([f(p + t + ".b", (h,)) for t in "qkv"])
-        context = g.op("Attention", [x, g.const(p + "qkv.w", qkv_w.T), g.const(p + "qkv.b", qkv_b),
-                                     "mask.index"], p + "ctx", domain="com.microsoft", num_heads=s.heads)
+        context = g.op("Attention",
+                       [x, g.const(p + "qkv.w", qkv_w.T), g.const(p + "qkv.b", qkv_b), "mask.index"],
+                       p + "ctx", domain="com.microsoft", num_heads=s.heads)
         attended = g.linear(context, model.matrix(p + "ao.w", h, h), f(p + "ao.b", (h,)), p + "ao")
         x = g.layer_norm(g.op("Add", [x, attended], p + "res1"),
                          f(p + "aln.w", (h,)), f(p + "aln.b", (h,)), s.eps, p + "aln")
@@ -89,7 +90,8 @@ def float_graph(model: ModelFile):
          helper.make_tensor_value_info("mask", TensorProto.FLOAT, ["batch", "tokens"])],
         [helper.make_tensor_value_info("pooled", TensorProto.FLOAT, ["batch", h])],
         g.initialisers)
-    onnx_model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 20), helper.make_opsetid("com.microsoft", 1)])
+    onnx_model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 20),
+                                                         helper.make_opsetid("com.microsoft", 1)])
     onnx_model.ir_version = 9
     return onnx_model
 
