@@ -49,7 +49,7 @@ def body_text(article: Article) -> str:
     return article.title + "\n" + article.answer[:BODY_CHARS]
 
 
-def query_words(text: str) -> str:
+def encoder_text(text: str) -> str:
     """What the int8 query encoder reads of the caller's words: no punctuation."""
     return _NOT_WORD.sub(" ", text).strip()
 
@@ -108,7 +108,7 @@ class Embedder:
 
     def query(self, text: str) -> np.ndarray:
         if self._encoder is not None:
-            return self._encoder.encode(query_words(text), prefix="")
+            return self._encoder.encode(encoder_text(text), prefix="")
         with self._lock:
             return np.asarray(self._model.query(text), dtype=np.float32)
 

@@ -137,7 +137,8 @@ class KnowledgeIndex:
 
     def search(self, text: str, k: int = 3, today: dt.date | None = None) -> KbResult:
         started = time.perf_counter()
-        query = expand(clean(text))
+        cleaned = clean(text)
+        query = expand(cleaned)
         # the caller's words come first in `query`, their official terms after them
         query_words, query_bigrams = words(query), bigrams(query)
         if not query_words and not query_bigrams:
@@ -145,7 +146,7 @@ class KnowledgeIndex:
         scores, raw = self._scores(query, query_words)
         similarity, rerank_weight = None, RERANK_WEIGHT
         if self.vectors is not None:
-            similarity = self.vectors.similarity(self.embedder.query(clean(text)))
+            similarity = self.vectors.similarity(self.embedder.query(cleaned))
             scores = _standardised(scores) + DENSE_WEIGHT * _standardised(similarity)
             rerank_weight = DENSE_RERANK_WEIGHT
         order = np.argsort(-scores)[:CANDIDATES]
@@ -155,13 +156,12 @@ class KnowledgeIndex:
                           - ACTION_PENALTY * unsaid_actions(self._actions[i], query), i)
                          for i, r in ratios.items()), reverse=True)
         day = today or dt.date.today()
-        caller_words = list(dict.fromkeys(query_words))
         hits = []
         for score, i in ranked:
             article = self.articles[i]
             if not article.valid_on(day):
                 continue
-            passage, highlighted = self.passage(article, caller_words, query_bigrams)
+            passage, highlighted = self.passage(article, query_words, query_bigrams)
             hits.append(KbHit(article, round(float(score), 3),
                               round(self.confidence(raw, i, ratios[i], similarity), 3), passage, highlighted))
             if len(hits) == k:

@@ -10,7 +10,7 @@ import pytest
 
 from kb.e5.model_file import ModelFile, ModelFileError
 from kb.e5.query_encoder import MAX_TOKENS, QueryEncoder, bundled_model
-from kb.embed import load_embedder, query_words
+from kb.embed import encoder_text, load_embedder
 from kb.text import unsaid_actions
 
 TEXTS = [
@@ -69,10 +69,10 @@ def test_search_reads_the_callers_words_without_punctuation_or_prefix(encoder):
     embedder, problem = load_embedder()
     assert embedder is not None, problem
     said = "宝宝要打疫苗，想查一下附近有哪些接种门诊？"
-    assert query_words(said) == "宝宝要打疫苗 想查一下附近有哪些接种门诊"
-    assert query_words("？？…") == ""
+    assert encoder_text(said) == "宝宝要打疫苗 想查一下附近有哪些接种门诊"
+    assert encoder_text("？？…") == ""
     searched = embedder.query(said)
-    assert np.allclose(searched, encoder.encode(query_words(said), prefix=""), atol=1e-5)
+    assert np.allclose(searched, encoder.encode(encoder_text(said), prefix=""), atol=1e-5)
     assert float(searched @ encoder.encode(said)) > 0.9  # the same meaning, as e5 reads it
 
 
