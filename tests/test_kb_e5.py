@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 
 from kb.e5.model_file import ModelFile, ModelFileError
-from kb.e5.query_encoder import MAX_TOKENS, QueryEncoder, bundled_model
+from kb.e5.query_encoder import MAX_TOKENS, QUERY_PREFIX, QueryEncoder, bundled_model
+from kb.articles import read_markdown_dir
 from kb.embed import encoder_text, load_embedder
+from kb.store import DEMO_KB
 from kb.text import unsaid_actions
 
 TEXTS = [
@@ -40,6 +42,16 @@ def test_tokens_agree_with_the_4bit_engine(encoder, reference):
         ids = encoder.token_ids(text)
         assert ids[0] == encoder.tokenizer.bos and ids[-1] == encoder.tokenizer.eos
         assert len(ids) == reference.token_count(text, True), text
+
+
+def test_long_texts_tokenise_like_the_4bit_engine(encoder, reference):
+    """Whole demo answers: many pieces, digits, Latin words, punctuation (no cap here)."""
+    texts = [a.title + "\n" + a.answer for a in read_markdown_dir(DEMO_KB)]
+    assert len(texts) >= 10
+    for text in texts:
+        count = len(encoder.tokenizer.content_ids(QUERY_PREFIX + text)) + 2
+        assert count == reference.token_count(text, True), text[:40]
+        assert count > MAX_TOKENS
 
 
 def test_query_vectors_agree_with_the_4bit_engine(encoder, reference):

@@ -21,7 +21,11 @@ class Tokenizer:
         for i, piece in enumerate(vocabulary.pieces):
             if piece and i != self.unk:
                 self._pieces.setdefault(piece, (i, float(vocabulary.scores[i])))
-        self._longest = max(len(p) for p in self._pieces)
+        # the longest piece starting with each character: bounds the substrings tried
+        self._longest_from: dict[str, int] = {}
+        for piece in self._pieces:
+            if len(piece) > self._longest_from.get(piece[0], 0):
+                self._longest_from[piece[0]] = len(piece)
         self._unk_score = float(vocabulary.scores.min()) - 10.0
 
     def _normalised(self, text: str) -> str:
@@ -45,7 +49,7 @@ class Tokenizer:
             here = best[i]
             if here <= _NONE:
                 continue
-            for end in range(i + 1, min(n, i + self._longest) + 1):
+            for end in range(i + 1, min(n, i + self._longest_from.get(s[i], 0)) + 1):
                 hit = self._pieces.get(s[i:end])
                 if hit is not None and here + hit[1] > best[end]:
                     best[end], piece_at[end], start_of[end] = here + hit[1], hit[0], i
