@@ -2,7 +2,8 @@
 
 Words: BM25 (bm25s) over four views of each article — title and question variants as jieba words,
 as character bigrams and as sound bigrams (homophone errors), and the answer as character
-bigrams — after adding the official terms for the caller's colloquial words.  The best 30
+bigrams — after adding the official terms for the caller's colloquial words and the KB
+words their homophones stand for (kb.homophones).  The best 30
 are re-ranked by how much of the matter's name (the title without its sub-task) the caller
 said (rapidfuzz partial ratio), and lose `ACTION_PENALTY` for each action in the title
 (查询, 进度, 预约, 补领 … kb/data/actions.txt) the caller gave no sign of wanting: many articles
@@ -34,6 +35,7 @@ from db.config import data_dir
 
 from .articles import Article
 from .embed import ArticleVectors, Embedder, Progress, VectorFile, load_embedder
+from .homophones import HomophoneWords
 from .text import SoundBigrams, bigrams, clean, expand, title_actions, unsaid_actions, words
 
 WEIGHTS = {"head_words": 1.0, "head_bigrams": 1.0, "body_bigrams": 0.3, "head_sound": 0.5}
@@ -96,6 +98,7 @@ class KnowledgeIndex:
         heads = [clean(a.title + " " + " ".join(a.questions)) for a in self.articles]
         bodies = [clean(a.answer[:400] + " " + a.department + " " + a.category) for a in self.articles]
         head_words = [words(h) for h in heads]
+        self.homophones = HomophoneWords(heads, self.sound.key.key)
         self.views = {
             "head_words": (_bm25(head_words), words),
             "head_bigrams": (_bm25([bigrams(h) for h in heads]), bigrams),
@@ -138,8 +141,10 @@ class KnowledgeIndex:
     def search(self, text: str, k: int = 3, today: dt.date | None = None) -> KbResult:
         started = time.perf_counter()
         cleaned = clean(text)
-        query = expand(cleaned)
-        # the caller's words come first in `query`, their official terms after them
+        heard = self.homophones(cleaned)
+        query = expand(cleaned) + (" " + " ".join(heard) if heard else "")
+        # the caller's words come first in `query`, the official terms and the KB words their
+        # homophones stand for after them
         query_words, query_bigrams = words(query), bigrams(query)
         if not query_words and not query_bigrams:
             return KbResult(text, (), False, (time.perf_counter() - started) * 1000)

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import wave
 from pathlib import Path
@@ -216,17 +217,24 @@ def test_capture_from_an_alsa_device_with_the_cli(voice, tmp_path):
         pytest.skip("ALSA is not installed")
     env = {**os.environ, "ALSA_CONFIG_PATH": str(alsa_config(tmp_path, infile=voice["raw16k"])),
            "HOTLINE_VOSK_MODEL": str(korean_model_dir())}
-    record = tmp_path / "call.wav"
-    # the file plugin delivers the sentence then silence: stop after a few seconds
-    proc = subprocess.Popen([sys.executable, "-m", "console.cli", "transcribe", "--device", "hotline_in",
-                             "--record", str(record), "--json"], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(12)
+    record, log = tmp_path / "call.wav", tmp_path / "stderr.txt"
+    with open(log, "w") as stderr:
+        proc = subprocess.Popen([sys.executable, "-m", "console.cli", "transcribe", "--device", "hotline_in",
+                                 "--record", str(record), "--json"], cwd=REPO, env=env,
+                                stdout=subprocess.PIPE, stderr=stderr, text=True)
+    out: list[str] = []
+    reader = threading.Thread(target=lambda: [out.append(line) for line in proc.stdout], daemon=True)
+    reader.start()
+    # the file plugin delivers the sentence then silence: stop once its transcript is out
+    deadline = time.monotonic() + 120
+    while not any(line.startswith("{") for line in out) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1)
     proc.send_signal(2)  # Ctrl-C: stop the call
-    stdout, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 0, stderr
-    lines = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
-    assert lines and all(line["words"] for line in lines)
+    assert proc.wait(timeout=60) == 0, log.read_text()
+    reader.join(timeout=10)
+    lines = [json.loads(line) for line in out if line.startswith("{")]
+    assert lines and all(line["words"] for line in lines), log.read_text()[-2000:]
     with wave.open(str(record)) as wav:
         assert wav.getframerate() == 16000 and wav.getnchannels() == 1
         assert wav.getnframes() >= read_wav_info(voice["pcm16k"]).frames

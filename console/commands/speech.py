@@ -55,10 +55,17 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
         source = WavSource(Path(args.file), realtime=args.realtime)
     recorder = CallRecorder(Path(args.record), channels=getattr(source, "channels", 1)) if args.record else None
     events = []
+    phrases = [p for p in (args.phrases or "").split(",") if p.strip()]
 
     def show(event) -> None:
         events.append(event)
-        if isinstance(event, Partial) and not args.json:
+        if isinstance(event, Final) and args.json:  # JSON Lines as the caller speaks
+            record = {"start": event.start, "end": event.end, "text": event.text,
+                      "words": [w.__dict__ for w in event.words]}
+            if phrases:
+                record["biased"] = second_pass(model, event, phrases).biased
+            print(json.dumps(record, ensure_ascii=False), flush=True)
+        elif isinstance(event, Partial) and not args.json:
             err.print(f"[dim]… {escape(event.text)}[/]")
         elif isinstance(event, Final) and not args.json:
             out.print(f"[{event.start:6.2f}–{event.end:6.2f}] {escape(event.text)}")
@@ -76,17 +83,8 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
         out.print(f"recorded {recorder.close():.1f}s to {args.record}")
     if transcriber.error:
         raise transcriber.error
-    phrases = [p for p in (args.phrases or "").split(",") if p.strip()]
-    finals = [e for e in events if isinstance(e, Final)]
-    if args.json:
-        for f in finals:
-            record = {"start": f.start, "end": f.end, "text": f.text,
-                      "words": [w.__dict__ for w in f.words]}
-            if phrases:
-                record["biased"] = second_pass(model, f, phrases).biased
-            print(json.dumps(record, ensure_ascii=False))
-    elif phrases:
-        for f in finals:
+    if phrases and not args.json:
+        for f in (e for e in events if isinstance(e, Final)):
             out.print(f"  second pass: {escape(second_pass(model, f, phrases).biased)}")
     return 0
 
