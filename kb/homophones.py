@@ -38,18 +38,20 @@ class HomophoneWords:
         for run in _HAN_RUN.findall(text):
             i = 0
             while i < len(run):
-                for n in LENGTHS:
-                    part = run[i:i + n]
-                    if len(part) < n:
-                        continue
-                    if part in self.words:
-                        break
-                    word = self._by_sound.get(self._sound_key(part))
-                    if word is not None and part not in STOPWORDS:
-                        found.append(word)
-                        break
-                else:
-                    i += 1
-                    continue
-                i += n
+                i += self._step(run, i, found)
         return found
+
+    def _step(self, run: str, i: int, found: list[str]) -> int:
+        """How far to move on from `run[i]`: past the longest KB word or sound-alike there
+        (appending the word a sound-alike stands for to `found`), else one character."""
+        for n in LENGTHS:
+            part = run[i:i + n]
+            if len(part) < n:
+                continue
+            if part in self.words:
+                return n
+            word = self._by_sound.get(self._sound_key(part))
+            if word is not None and part not in STOPWORDS:
+                found.append(word)
+                return n
+        return 1

@@ -17,6 +17,7 @@ from kb.noise import KbNoise
 from kb.embed import load_embedder
 from kb.search import KnowledgeIndex, file_index
 from kb.store import DEMO_KB, import_articles, read_all
+from kb.text import unsaid_actions
 from geo.text import SoundKey
 from conftest import REPO, shared_file
 
@@ -140,6 +141,14 @@ def test_homophones_stand_for_the_kb_words_they_sound_like():
     assert words("养老保显怎么转移 住房公机金") == ["养老保险", "公积金"]  # 4 then 3 characters
     assert words("我想去公证处办理养老保险转移") == []  # the KB's own words are left alone
     assert words("") == [] and words("ABC 123") == []
+
+
+def test_unsaid_title_actions():
+    assert unsaid_actions(("查询",), "港澳通行证怎么办") == 1
+    assert unsaid_actions(("查询",), "哪里能查港澳通行证") == 0
+    assert unsaid_actions(("进度", "查询"), "第一次办港澳通行证要什么材料") == 2
+    assert unsaid_actions(("补领",), "结婚证丢了") == 0
+    assert unsaid_actions((), "随便说点什么") == 0
 
 
 @pytest.mark.parametrize("text, kind", [

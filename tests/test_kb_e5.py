@@ -13,7 +13,6 @@ from kb.e5.query_encoder import MAX_TOKENS, QUERY_PREFIX, QueryEncoder, bundled_
 from kb.articles import read_markdown_dir
 from kb.embed import encoder_text, load_embedder
 from kb.store import DEMO_KB
-from kb.text import unsaid_actions
 
 TEXTS = [
     "残疾证户口迁走了怎么转",
@@ -118,11 +117,3 @@ def test_the_search_embedder_uses_the_int8_encoder():
     assert embedder is not None, problem
     assert embedder.query_engine == "onnxruntime-int8"
     assert os.path.exists(embedder._encoder.graph_path)
-
-
-def test_unsaid_title_actions():
-    assert unsaid_actions(("查询",), "港澳通行证怎么办") == 1
-    assert unsaid_actions(("查询",), "哪里能查港澳通行证") == 0
-    assert unsaid_actions(("进度", "查询"), "第一次办港澳通行证要什么材料") == 2
-    assert unsaid_actions(("补领",), "结婚证丢了") == 0
-    assert unsaid_actions((), "随便说点什么") == 0
