@@ -30,7 +30,7 @@ import asyncpg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from geo.evaluate import percentile  # noqa: E402
+from common.metrics import percentile  # noqa: E402
 
 UTTERANCES = ["喂你好", "我住马尚街道松龄花园三号楼二单元", "楼道里的灯坏了一个多星期了", "晚上特别黑麻烦派人来修一下"]
 EXPECTED_ADDRESS = "370303009001200103"
@@ -39,26 +39,27 @@ EXPECTED_ADDRESS = "370303009001200103"
 
 
 async def one_call(app, pilot) -> tuple[int, float]:
-    from console.messages import TranscriptFinal, TranscriptPartial
+    from speech.recognizer import Final, Partial
 
+    session = app.session
     await app.ring()
-    while app.phase != "talking":
+    while session.phase != "talking":
         await pilot.pause(0.05)
     clock = 0.0
-    for utterance in UTTERANCES:
+    for utterance in UTTERANCES:  # what a correct recogniser emits: partials growing, a final
         for end in range(2, len(utterance) + 1, 3):
-            app.post_message(TranscriptPartial(utterance[:end], clock))
+            session.hear(Partial(utterance[:end], clock, time.monotonic()))
             await pilot.pause(0.02)
         clock += len(utterance) * 0.25
-        app.post_message(TranscriptFinal(utterance, clock - len(utterance) * 0.25, clock))
+        session.hear(Final(utterance, clock - len(utterance) * 0.25, clock, (), None, time.monotonic()))
         await pilot.pause(0.05)
-    while app.phase != "wrapup":
+    while session.phase != "wrapup":
         await pilot.pause(0.05)
     keys = ["f5", "ctrl+s"]  # confirm the suggested address, save the pre-filled ticket
     for key in keys:
         await pilot.press(key)
         await pilot.pause(0.05)
-    while app.phase != "idle":
+    while session.phase != "idle":
         await pilot.pause(0.05)
     return len(keys), time.monotonic()
 
@@ -66,26 +67,26 @@ async def one_call(app, pilot) -> tuple[int, float]:
 async def run(calls: int, folder: Path) -> dict:
     os.environ["HOTLINE_DATA_DIR"] = str(folder)
     os.environ.pop("HOTLINE_DSN", None)
-    from console.agent_app import AgentConsole
+    from console.agent.app import AgentConsole
     from console.commands.common import database
-    from console.commands.db import load_reference
-    from console.services.context import ConsoleContext
-    from console.services.telephony import CallSimulator
     from db import config
+    from floor.context import SeatContext
+    from floor.lines import CallSimulator
+    from floor.reference import load_reference
 
     silence = folder / "silence.wav"
     subprocess.run(["sox", "-n", "-r", "16000", "-c", "1", "-b", "16", str(silence), "trim", "0", "3"], check=True)
     async with database() as conn:
         await load_reference(conn, ROOT / "seats.toml")
     dsn = config.resolve_dsn()
-    ctx = await ConsoleContext.load(dsn, 1, "B001", want_model=False)
+    ctx = await SeatContext.load(dsn, 1, "B001", want_model=False)
     app = AgentConsole(ctx, CallSimulator(silence, "13805331234", realtime=True), auto_answer=True)
     keys = []
     async with app.run_test(size=(100, 32)) as pilot:
         for _ in range(calls):
             n, _ = await one_call(app, pilot)
             keys.append(n)
-        latencies = list(app.address_latencies_ms)
+        latencies = list(app.main.address_latencies_ms)
     conn = await asyncpg.connect(dsn)
     right = await conn.fetchval("SELECT count(*) FROM tickets WHERE address_code = $1", EXPECTED_ADDRESS)
     await conn.close()

@@ -34,13 +34,14 @@ sys.path.insert(0, str(ROOT))
 
 from db import migrate  # noqa: E402
 from db.embedded import scratch_server  # noqa: E402
-from db.heap import freeze_startup_heap  # noqa: E402
-from geo.evaluate import NONE, Query, evaluate, matcher_predict, read_queries, rss_mb  # noqa: E402
+from common.heap import freeze_startup_heap  # noqa: E402
+from common.metrics import peak_rss_mb  # noqa: E402
+from geo.evaluate import NONE, Query, evaluate, matcher_predict, read_queries  # noqa: E402
 from geo.gazetteer import read_csv  # noqa: E402
 from geo.index import AddressIndex  # noqa: E402
 from geo.matcher import AddressMatcher  # noqa: E402
 from geo.noise import noisy_queries  # noqa: E402
-from geo.store import import_csv  # noqa: E402
+from geo.service import import_csv  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data" / "gazetteer"
 
@@ -96,7 +97,7 @@ def ours(gazetteer: Path, queries_by_set: dict[str, list[Query]] | None, queries
     for name, qs in sets.items():
         r = evaluate(qs, predict, same or (lambda c, g: c == g))
         r.update(system="ours", data=f"{label}{name}", rows=len(index.rows) + len(index.rooms),
-                 build_s=round(build_s, 2), load_s=round(load_s, 2), rss_mb=rss_mb())
+                 build_s=round(build_s, 2), load_s=round(load_s, 2), rss_mb=peak_rss_mb())
         results.append(r)
     return results
 

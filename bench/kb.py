@@ -31,14 +31,14 @@ sys.path.insert(0, str(ROOT))
 
 from db import migrate  # noqa: E402
 from db.embedded import scratch_server  # noqa: E402
-from db.heap import freeze_startup_heap  # noqa: E402
-from geo.evaluate import percentile  # noqa: E402
+from common.heap import freeze_startup_heap  # noqa: E402
+from common.metrics import percentile  # noqa: E402
 from kb.articles import read_jsonl  # noqa: E402
 from kb.embed import load_embedder  # noqa: E402
 from kb.evaluate import Question, evaluate, index_predict, read_questions  # noqa: E402
 from kb.noise import KbNoise  # noqa: E402
 from kb.search import KnowledgeIndex, file_index  # noqa: E402
-from kb.store import import_articles  # noqa: E402
+from kb.library import import_articles  # noqa: E402
 from kb.text import STOPWORDS, clean  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data" / "kb"

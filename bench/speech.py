@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import shutil
 import subprocess
 import sys
@@ -29,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from geo.evaluate import percentile  # noqa: E402
+from common.metrics import current_rss_mb, percentile  # noqa: E402
 
 from speech.audio import WavSource  # noqa: E402
 from speech.model import load_model  # noqa: E402
@@ -37,14 +36,6 @@ from speech.recognizer import CallTranscriber, Ended, Partial, new_recognizer, w
 
 LINES = ["안녕하세요. 주소는 서울 시청 앞입니다.", "감사합니다. 내일 다시 전화 드리겠습니다.",
          "병원 앞 도로에 가로등이 고장 났습니다.", "학교 근처에 쓰레기가 많이 쌓여 있습니다."]
-
-
-def rss_mb() -> float:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def make_call(folder: Path, seconds: float) -> Path:
@@ -91,23 +82,23 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         call = make_call(Path(tmp), args.seconds)
-        before = rss_mb()
+        before = current_rss_mb()
         started = time.perf_counter()
         model = load_model(args.model)
         load_s = time.perf_counter() - started
-        model_mb = rss_mb() - before
-        before = rss_mb()
+        model_mb = current_rss_mb() - before
+        before = current_rss_mb()
         recognizers = [new_recognizer(model) for _ in range(4)]
         for r in recognizers:
             warm_up(r)
-        recognizer_mb = (rss_mb() - before) / 4
+        recognizer_mb = (current_rss_mb() - before) / 4
 
         # a console's first call gets a silence-warmed recogniser; every later call gets one
         # back from an earlier call (RecognizerPool.give_back), whose graph is already composed
         first: list = []
-        before = rss_mb()
+        before = current_rss_mb()
         run_stream(model, call, False, first, recognizers[0])
-        warmed_mb = rss_mb() - before
+        warmed_mb = current_rss_mb() - before
         fast: list = []
         run_stream(model, call, False, fast, recognizers[0])
         rtf_first = first[0]["elapsed"] / first[0]["audio"]

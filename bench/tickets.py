@@ -30,20 +30,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from db import migrate  # noqa: E402
 from db.embedded import scratch_server  # noqa: E402
-from db.heap import freeze_startup_heap  # noqa: E402
+from common.heap import freeze_startup_heap  # noqa: E402
 from db.outbox import Outbox, TicketWriter  # noqa: E402
-from db.routing import load_units  # noqa: E402
-from db.rules import TicketDraft, TicketRules  # noqa: E402
-from db.taxonomy import DEFAULT_TAXONOMY, import_taxonomy, parse_taxonomy  # noqa: E402
-from geo.evaluate import percentile  # noqa: E402
+from db.reference import ReferenceStore  # noqa: E402
+from domain.routing import parse_units  # noqa: E402
+from domain.tickets import TicketDraft, TicketRules  # noqa: E402
+from domain.taxonomy import DEFAULT_TAXONOMY, parse_taxonomy  # noqa: E402
+from common.metrics import percentile  # noqa: E402
 
 
 async def run(dsn: str, writers: int, seconds: float, rate: float, pool_size: int,
               workdir: Path, warmup: float = 1.0) -> dict:
     conn = await asyncpg.connect(dsn)
     await migrate.migrate(conn)
-    await import_taxonomy(conn, parse_taxonomy(DEFAULT_TAXONOMY))
-    await load_units(conn)
+    await ReferenceStore(conn).import_taxonomy(parse_taxonomy(DEFAULT_TAXONOMY))
+    await ReferenceStore(conn).replace_units(*parse_units())
     before = await conn.fetchval("SELECT count(*) FROM tickets")
     await conn.close()
 

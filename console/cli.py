@@ -9,20 +9,22 @@ from rich.markup import escape
 
 from db.connect import DatabaseUnavailable
 from db.embedded import EmbeddedServerError
-from db.rules import TicketValidationError
-from db.seats import SeatsConfigError
-from db.taxonomy import TaxonomyError
+from domain.routing import UnitsConfigError
+from domain.seats import SeatsConfigError, SeatStateError
+from domain.settings import SettingsError
+from domain.taxonomy import TaxonomyError
+from domain.tickets import TicketValidationError
 from geo.gazetteer import GazetteerError
 from kb.articles import ArticleError
-from console.qa.config import QaConfigError
+from quality.config import QaConfigError
 from speech.audio import AudioError
 from speech.model import ModelNotFound
 
 from .commands import console_cmd, db, demo, geo, kb, qa_cmd, speech, wallboard_cmd
 from .commands.common import err
 
-USER_ERRORS = (SeatsConfigError, TaxonomyError, TicketValidationError, GazetteerError, ArticleError,
-               AudioError, ModelNotFound, QaConfigError,
+USER_ERRORS = (SeatsConfigError, SeatStateError, SettingsError, UnitsConfigError, TaxonomyError,
+               TicketValidationError, GazetteerError, ArticleError, AudioError, ModelNotFound, QaConfigError,
                FileNotFoundError, ValueError)
 
 

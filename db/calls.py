@@ -7,7 +7,7 @@ import json
 
 import asyncpg
 
-from .rules import normalize_phone
+from domain.tickets import normalize_phone
 
 
 class CallStore:
@@ -38,3 +38,12 @@ class CallStore:
         await self.db.execute(
             "UPDATE calls SET transcript = transcript || $2::jsonb WHERE id = $1", call_id,
             json.dumps([{"text": text, "start": start, "end": end}], ensure_ascii=False))
+
+    async def get(self, call_id: int) -> asyncpg.Record | None:
+        return await self.db.fetchrow("SELECT * FROM calls WHERE id = $1", call_id)
+
+    async def current(self, seat_id: int) -> asyncpg.Record | None:
+        """The seat's call that has not ended, with its transcript so far."""
+        return await self.db.fetchrow(
+            "SELECT id, caller_number, answer_at, transcript FROM calls WHERE seat_id = $1 AND end_at IS NULL "
+            "ORDER BY id DESC LIMIT 1", seat_id)

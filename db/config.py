@@ -1,23 +1,12 @@
-"""Where the data lives and which database to talk to."""
+"""Which database to talk to: `HOTLINE_DSN`, else the embedded server in the data dir."""
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-import platformdirs
+from common.paths import data_dir
 
 from .embedded import EmbeddedPostgres
-
-APP_NAME = "hotline"
-
-
-def data_dir() -> Path:
-    """`HOTLINE_DATA_DIR`, else the user's data dir (e.g. ~/.local/share/hotline)."""
-    override = os.environ.get("HOTLINE_DATA_DIR")
-    path = Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def external_dsn() -> str | None:

@@ -45,3 +45,20 @@ async def create_pool(dsn: str, min_size: int = 1, max_size: int = 10) -> asyncp
         return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, timeout=10)
     except UNAVAILABLE as exc:
         raise DatabaseUnavailable(f"cannot reach PostgreSQL at {describe(dsn)}: {exc}") from exc
+
+
+def connection(db: asyncpg.Pool | asyncpg.Connection):
+    """`async with connection(db) as conn`: a connection from a pool, or the one given —
+    for stores that run a transaction on whichever they were handed."""
+    return db.acquire() if isinstance(db, asyncpg.Pool) else _Given(db)
+
+
+class _Given:
+    def __init__(self, conn: asyncpg.Connection):
+        self.conn = conn
+
+    async def __aenter__(self) -> asyncpg.Connection:
+        return self.conn
+
+    async def __aexit__(self, *exc) -> bool:
+        return False

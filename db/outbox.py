@@ -22,7 +22,7 @@ from pathlib import Path
 import asyncpg
 
 from .connect import UNAVAILABLE, DatabaseUnavailable, create_pool
-from .rules import TicketDraft, TicketRules, validate
+from domain.tickets import TicketDraft, TicketRules, validate
 from .tickets import StoredTicket, TicketStore
 
 log = logging.getLogger(__name__)

@@ -1,131 +1,74 @@
-"""seats.toml: the seats of the floor, validated with errors that name line and field."""
+"""Seats in PostgreSQL: the floor's seats, state changes (seat events) and heartbeats.
+
+Every state change is a row in `seat_events` (append-only; its trigger sends NOTIFY
+seat_events for the wallboard).  Which changes are allowed is `domain.seats`.
+"""
 
 from __future__ import annotations
 
-import re
-import tomllib
-from dataclasses import dataclass
-from pathlib import Path
+import os
 
 import asyncpg
 
-FIELDS = ("id", "extension", "group", "audio_device", "row", "col")
-_EXTENSION = re.compile(r"^\d{3,8}$")
+from domain.seats import Seat, SeatStateError
+from domain.vocabulary import SeatState
+
+from .connect import connection
 
 
-class SeatsConfigError(ValueError):
-    """seats.toml is malformed; the message names file, line and field."""
+class SeatStore:
+    def __init__(self, db: asyncpg.Pool | asyncpg.Connection):
+        self.db = db
+
+    async def sync(self, seats: list[Seat]) -> int:
+        """Insert or update every seat of seats.toml; return how many were written."""
+        async with connection(self.db) as conn:
+            async with conn.transaction():
+                # floor places may be swapped between seats: check uniqueness at commit
+                await conn.execute("SET CONSTRAINTS ALL DEFERRED")
+                await conn.executemany(
+                    """INSERT INTO seats (id, extension, seat_group, audio_device, floor_row, floor_col)
+                       VALUES ($1, $2, $3, $4, $5, $6)
+                       ON CONFLICT (id) DO UPDATE SET extension = EXCLUDED.extension,
+                           seat_group = EXCLUDED.seat_group, audio_device = EXCLUDED.audio_device,
+                           floor_row = EXCLUDED.floor_row, floor_col = EXCLUDED.floor_col,
+                           updated_at = now()""",
+                    [(s.id, s.extension, s.group, str(s.audio_device), s.row, s.col) for s in seats])
+        return len(seats)
+
+    async def count(self) -> int:
+        return await self.db.fetchval("SELECT count(*) FROM seats")
+
+    async def ensure_agent(self, seat_id: int, agent_id: str, agent_name: str | None = None) -> None:
+        """The seat must exist; the agent is registered on first sign-in."""
+        if not await self.db.fetchval("SELECT 1 FROM seats WHERE id = $1", seat_id):
+            raise SeatStateError(f"座席{seat_id}不存在（见 seats.toml）")
+        await self.db.execute(
+            "INSERT INTO agents (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
+            agent_id, agent_name or agent_id)
+
+    async def record_state(self, seat_id: int, agent_id: str | None, state: SeatState,
+                           reason: str | None = None) -> int:
+        """Append the seat event (and beat the heart in the same transaction)."""
+        async with connection(self.db) as conn:
+            async with conn.transaction():
+                await _beat(conn, seat_id, agent_id)
+                return await conn.fetchval(
+                    "INSERT INTO seat_events (seat_id, agent_id, state, reason) VALUES ($1, $2, $3, $4) "
+                    "RETURNING id", seat_id, agent_id, str(state), reason)
+
+    async def heartbeat(self, seat_id: int, agent_id: str | None) -> None:
+        await _beat(self.db, seat_id, agent_id)
+
+    async def current_state(self, seat_id: int) -> asyncpg.Record | None:
+        return await self.db.fetchrow(
+            "SELECT state, reason, agent_id, at FROM seat_events WHERE seat_id = $1 ORDER BY id DESC LIMIT 1",
+            seat_id)
 
 
-@dataclass(frozen=True)
-class Seat:
-    id: int
-    extension: str
-    group: str
-    audio_device: str | int  # pyaudio device name (substring) or index
-    row: int
-    col: int
+async def _beat(db, seat_id: int, agent_id: str | None) -> None:
+    await db.execute(
+        """INSERT INTO seat_heartbeats (seat_id, agent_id, pid, at) VALUES ($1, $2, $3, now())
+           ON CONFLICT (seat_id) DO UPDATE SET agent_id = EXCLUDED.agent_id, pid = EXCLUDED.pid, at = now()""",
+        seat_id, agent_id, os.getpid())
 
-
-def _block_lines(text: str) -> list[tuple[int, int]]:
-    """(first, last) line numbers of each [[seat]] table."""
-    lines = text.splitlines()
-    starts = [i + 1 for i, line in enumerate(lines) if re.match(r"^\s*\[\[\s*seat\s*\]\]", line)]
-    ends = []
-    for n, start in enumerate(starts):
-        nxt = starts[n + 1] - 1 if n + 1 < len(starts) else len(lines)
-        for j in range(start, nxt):  # stop at any other table header
-            if re.match(r"^\s*\[", lines[j]):
-                nxt = j
-                break
-        ends.append(nxt)
-    return list(zip(starts, ends))
-
-
-def _field_line(text: str, block: tuple[int, int], name: str) -> int:
-    lines = text.splitlines()
-    for number in range(block[0], block[1] + 1):
-        if re.match(rf"^\s*{re.escape(name)}\s*=", lines[number - 1]):
-            return number
-    return block[0]
-
-
-def parse_seats(text: str, source: str = "seats.toml") -> list[Seat]:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SeatsConfigError(f"{source}: not valid TOML: {exc}") from None
-    defaults = data.get("defaults", {})
-    unknown_top = set(data) - {"defaults", "seat", "site", "alerts"}
-    if unknown_top:
-        raise SeatsConfigError(f"{source}: unknown section(s): {', '.join(sorted(unknown_top))}")
-    raw_seats = data.get("seat")
-    if not isinstance(raw_seats, list) or not raw_seats:
-        raise SeatsConfigError(f"{source}: no [[seat]] tables found")
-    blocks = _block_lines(text)
-    seats: list[Seat] = []
-    seen: dict[str, dict] = {"id": {}, "extension": {}, "place": {}}
-
-    for index, raw in enumerate(raw_seats):
-        block = blocks[index] if index < len(blocks) else (1, 1)
-
-        def fail(name: str, message: str) -> None:
-            line = _field_line(text, block, name)
-            raise SeatsConfigError(f"{source}:{line}: seat #{index + 1}, field '{name}': {message}")
-
-        merged = {**defaults, **raw}
-        for name in merged:
-            if name not in FIELDS:
-                fail(name, f"unknown field (expected one of {', '.join(FIELDS)})")
-        for name in FIELDS:
-            if name not in merged:
-                fail(name, "missing")
-        seat_id, extension, group = merged["id"], merged["extension"], merged["group"]
-        device, row, col = merged["audio_device"], merged["row"], merged["col"]
-        if not isinstance(seat_id, int) or isinstance(seat_id, bool) or seat_id <= 0:
-            fail("id", f"must be a positive integer, got {seat_id!r}")
-        if not isinstance(extension, str) or not _EXTENSION.match(extension):
-            fail("extension", f"must be a string of 3-8 digits, got {extension!r}")
-        if not isinstance(group, str) or not group.strip() or len(group) > 32:
-            fail("group", "must be a non-empty string of at most 32 characters")
-        if isinstance(device, bool) or not isinstance(device, (str, int)) or device == "":
-            fail("audio_device", "must be a device name or a device index")
-        for name, value in (("row", row), ("col", col)):
-            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 100:
-                fail(name, f"must be an integer from 1 to 100, got {value!r}")
-        for key, value in (("id", seat_id), ("extension", extension), ("place", (row, col))):
-            if value in seen[key]:
-                other = seen[key][value]
-                name = "row" if key == "place" else key
-                fail(name, f"duplicate {key} {value!r} (also seat #{other})")
-            seen[key][value] = index + 1
-        seats.append(Seat(seat_id, extension, group.strip(), device, row, col))
-    return seats
-
-
-def load_seats(path: Path) -> list[Seat]:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SeatsConfigError(f"{path}: file not found") from None
-    except UnicodeDecodeError as exc:
-        raise SeatsConfigError(f"{path}: not UTF-8 text ({exc.reason})") from None
-    return parse_seats(text, str(path))
-
-
-async def sync_seats(conn: asyncpg.Connection, seats: list[Seat]) -> int:
-    """Insert or update every seat; return how many were written."""
-    async with conn.transaction():
-        # floor places may be swapped between seats: clear them first
-        await conn.execute("SET CONSTRAINTS ALL DEFERRED")
-        await conn.executemany(
-            """INSERT INTO seats (id, extension, seat_group, audio_device, floor_row, floor_col)
-               VALUES ($1, $2, $3, $4, $5, $6)
-               ON CONFLICT (id) DO UPDATE SET extension = EXCLUDED.extension,
-                   seat_group = EXCLUDED.seat_group, audio_device = EXCLUDED.audio_device,
-                   floor_row = EXCLUDED.floor_row, floor_col = EXCLUDED.floor_col,
-                   updated_at = now()""",
-            [(s.id, s.extension, s.group, str(s.audio_device), s.row, s.col) for s in seats],
-        )
-    return len(seats)

@@ -7,7 +7,10 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from .rules import TicketDraft, TicketRules, validate
+from domain.tickets import TicketDraft, TicketRules, validate
+from domain.vocabulary import CLOSED_STATUSES
+
+from .connect import connection
 
 _INSERT = """
 WITH ins AS (
@@ -44,7 +47,7 @@ class StoredTicket:
 class TicketStore:
     """Writes tickets and their events through an asyncpg pool or connection."""
 
-    def __init__(self, db: asyncpg.Pool | asyncpg.Connection, rules: TicketRules):
+    def __init__(self, db: asyncpg.Pool | asyncpg.Connection, rules: TicketRules | None = None):
         self.db = db
         self.rules = rules
 
@@ -67,7 +70,7 @@ class TicketStore:
     async def append_status(self, ticket_id: int, status: str, actor: str,
                             unit_code: str | None = None, note: str = "") -> int:
         """Record a status change after checking the workflow allows it."""
-        conn_ctx = self.db.acquire() if isinstance(self.db, asyncpg.Pool) else _Same(self.db)
+        conn_ctx = connection(self.db)
         async with conn_ctx as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(1, $1::int)", ticket_id % 2**31)
             current = await conn.fetchval(
@@ -102,14 +105,40 @@ class TicketStore:
             caller_number, limit)
 
 
-class _Same:
-    """`async with` over an existing connection."""
+    async def open_at_address(self, address_code: str, limit: int = 3) -> list[asyncpg.Record]:
+        """Tickets at this address that are not closed yet, newest first."""
+        return await self.db.fetch(
+            """SELECT t.ticket_no, t.ticket_type, s.status FROM tickets t
+               JOIN ticket_status s ON s.ticket_id = t.id
+               WHERE t.address_code = $1 AND s.status <> ALL($2::text[])
+               ORDER BY t.id DESC LIMIT $3""", address_code, [str(x) for x in CLOSED_STATUSES], limit)
 
-    def __init__(self, conn):
-        self.conn = conn
+    async def labelled_contents(self, limit: int = 5000) -> list[tuple[str, str]]:
+        """(content, category code) of the latest categorised tickets: what the category
+        suggestion learns from."""
+        rows = await self.db.fetch(
+            "SELECT content, category_code FROM tickets WHERE category_code IS NOT NULL "
+            "ORDER BY id DESC LIMIT $1", limit)
+        return [(r["content"], r["category_code"]) for r in rows]
 
-    async def __aenter__(self):
-        return self.conn
+    async def for_call(self, call_id: int) -> asyncpg.Record | None:
+        """The first ticket filed from a call, with its status and the address's names."""
+        return await self.db.fetchrow(
+            """SELECT t.*, s.status, g.compound, g.road, g.community FROM tickets t
+               JOIN ticket_status s ON s.ticket_id = t.id
+               LEFT JOIN gazetteer_addresses g ON g.address_code = t.address_code
+               WHERE t.call_id = $1 ORDER BY t.id LIMIT 1""", call_id)
 
-    async def __aexit__(self, *exc):
-        return False
+    async def accepted_since(self, since: dt.datetime, limit: int = 10) -> list[asyncpg.Record]:
+        """The latest tickets accepted since a moment, with status and unit name."""
+        return await self.db.fetch(
+            """SELECT t.ticket_no, t.ticket_type, s.status, u.name AS unit, t.accepted_at,
+                      t.deadline_at, t.content
+               FROM tickets t JOIN ticket_status s ON s.ticket_id = t.id
+               LEFT JOIN units u ON u.code = t.unit_code
+               WHERE t.accepted_at >= $1 ORDER BY t.id DESC LIMIT $2""", since, limit)
+
+    async def count_stored(self, keys: list) -> int:
+        """How many of these idempotency keys are stored."""
+        return await self.db.fetchval(
+            "SELECT count(*) FROM tickets WHERE idempotency_key = ANY($1::uuid[])", keys)

@@ -1,107 +1,84 @@
-"""What the supervisor's wallboard reads: seat snapshot, today's figures, alerts settings."""
+"""What the supervisor's wallboard reads: the seats' states, today's figures, a seat's detail."""
 
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
-from dataclasses import dataclass, fields
-from pathlib import Path
 
 import asyncpg
+
+from .calls import CallStore
 
 SERVICE_LEVEL_SECONDS = 15
 
 
-@dataclass(frozen=True)
-class AlertLimits:
-    """Thresholds, from the [alerts] table of seats.toml (all optional)."""
+class WallboardStore:
+    def __init__(self, db: asyncpg.Pool | asyncpg.Connection):
+        self.db = db
 
-    long_call_minutes: float = 15
-    wrapup_minutes: float = 3
-    break_minutes: float = 15
-    offline_seconds: float = 30  # no heartbeat for this long: the seat is shown offline
+    async def seats(self) -> list[asyncpg.Record]:
+        """Every seat with its latest state, agent, when it changed, and its last heartbeat."""
+        return await self.db.fetch(
+            """SELECT s.id, s.floor_row, s.floor_col, s.seat_group, e.state, e.reason, e.agent_id,
+                      e.at AS since, a.name AS agent_name, h.at AS heartbeat
+               FROM seats s
+               LEFT JOIN LATERAL (SELECT state, reason, agent_id, at FROM seat_events
+                                  WHERE seat_id = s.id ORDER BY id DESC LIMIT 1) e ON true
+               LEFT JOIN agents a ON a.id = e.agent_id
+               LEFT JOIN seat_heartbeats h ON h.seat_id = s.id
+               ORDER BY s.id""")
 
-    @classmethod
-    def load(cls, path: Path) -> "AlertLimits":
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8")).get("alerts", {})
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"{path}: [alerts] has unknown setting(s): {', '.join(sorted(unknown))}")
-        for key, value in data.items():
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                raise ValueError(f"{path}: [alerts] {key} must be a positive number, got {value!r}")
-        return cls(**data)
+    async def today(self, now: dt.datetime) -> dict:
+        """Today's call and ticket figures (Asia/Shanghai day)."""
+        day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        calls = await self.db.fetchrow(
+            """SELECT count(*) AS offered,
+                      count(answer_at) AS answered,
+                      count(*) FILTER (WHERE answer_at - ring_at <= make_interval(secs => $2)) AS in_time,
+                      avg(extract(epoch FROM end_at - answer_at)) FILTER (WHERE end_at IS NOT NULL
+                          AND answer_at IS NOT NULL) AS handle_s
+               FROM calls WHERE ring_at >= $1""", day_start, SERVICE_LEVEL_SECONDS)
+        wrapup = await self.db.fetchval(
+            """SELECT avg(extract(epoch FROM t.stored_at - c.end_at))
+               FROM tickets t JOIN calls c ON c.id = t.call_id
+               WHERE t.accepted_at >= $1 AND c.end_at IS NOT NULL AND t.stored_at >= c.end_at""", day_start)
+        by_type = {r["ticket_type"]: r["n"] for r in await self.db.fetch(
+            "SELECT ticket_type, count(*) AS n FROM tickets WHERE accepted_at >= $1 GROUP BY 1 ORDER BY 2 DESC",
+            day_start)}
+        direct = await self.db.fetchval(
+            "SELECT count(*) FROM tickets WHERE accepted_at >= $1 AND handling_mode = '直办'", day_start)
+        categories = await self.db.fetch(
+            """SELECT coalesce(c.name, '未分类') AS name, count(*) AS n FROM tickets t
+               LEFT JOIN categories c ON c.code = t.category_code
+               WHERE t.accepted_at >= $1 GROUP BY 1 ORDER BY 2 DESC LIMIT 5""", day_start)
+        hotspots = await self.db.fetch(
+            """SELECT g.town || g.community AS place, count(*) AS n FROM tickets t
+               JOIN gazetteer_addresses g ON g.address_code = t.address_code
+               WHERE t.accepted_at >= $1 GROUP BY 1 ORDER BY 2 DESC LIMIT 5""", day_start)
+        hourly = await self.db.fetch(
+            """SELECT extract(hour FROM ring_at AT TIME ZONE 'Asia/Shanghai')::int AS h, count(*) AS n
+               FROM calls WHERE ring_at >= $1 GROUP BY 1""", day_start)
+        per_hour = [0] * 24
+        for r in hourly:
+            per_hour[r["h"]] = r["n"]
+        tickets = sum(by_type.values())
+        return {
+            "offered": calls["offered"], "answered": calls["answered"],
+            "service_level": calls["in_time"] / calls["offered"] if calls["offered"] else None,
+            "handle_s": float(calls["handle_s"]) if calls["handle_s"] is not None else None,
+            "wrapup_s": float(wrapup) if wrapup is not None else None,
+            "tickets": tickets, "by_type": by_type,
+            "direct_rate": direct / tickets if tickets else None,
+            "categories": [(r["name"], r["n"]) for r in categories],
+            "hotspots": [(r["place"], r["n"]) for r in hotspots],
+            "calls_per_hour": per_hour,
+        }
 
-
-async def seat_snapshot(conn: asyncpg.Connection) -> list[asyncpg.Record]:
-    """Every seat with its latest state, agent, when it changed, and its last heartbeat."""
-    return await conn.fetch(
-        """SELECT s.id, s.floor_row, s.floor_col, s.seat_group, e.state, e.reason, e.agent_id,
-                  e.at AS since, a.name AS agent_name, h.at AS heartbeat
-           FROM seats s
-           LEFT JOIN LATERAL (SELECT state, reason, agent_id, at FROM seat_events
-                              WHERE seat_id = s.id ORDER BY id DESC LIMIT 1) e ON true
-           LEFT JOIN agents a ON a.id = e.agent_id
-           LEFT JOIN seat_heartbeats h ON h.seat_id = s.id
-           ORDER BY s.id""")
-
-
-async def today_figures(conn: asyncpg.Connection, now: dt.datetime) -> dict:
-    """Today's call and ticket figures (Asia/Shanghai day)."""
-    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    calls = await conn.fetchrow(
-        """SELECT count(*) AS offered,
-                  count(answer_at) AS answered,
-                  count(*) FILTER (WHERE answer_at - ring_at <= make_interval(secs => $2)) AS in_time,
-                  avg(extract(epoch FROM end_at - answer_at)) FILTER (WHERE end_at IS NOT NULL
-                      AND answer_at IS NOT NULL) AS handle_s
-           FROM calls WHERE ring_at >= $1""", day_start, SERVICE_LEVEL_SECONDS)
-    wrapup = await conn.fetchval(
-        """SELECT avg(extract(epoch FROM t.stored_at - c.end_at))
-           FROM tickets t JOIN calls c ON c.id = t.call_id
-           WHERE t.accepted_at >= $1 AND c.end_at IS NOT NULL AND t.stored_at >= c.end_at""", day_start)
-    by_type = {r["ticket_type"]: r["n"] for r in await conn.fetch(
-        "SELECT ticket_type, count(*) AS n FROM tickets WHERE accepted_at >= $1 GROUP BY 1 ORDER BY 2 DESC",
-        day_start)}
-    direct = await conn.fetchval(
-        "SELECT count(*) FROM tickets WHERE accepted_at >= $1 AND handling_mode = '直办'", day_start)
-    categories = await conn.fetch(
-        """SELECT coalesce(c.name, '未分类') AS name, count(*) AS n FROM tickets t
-           LEFT JOIN categories c ON c.code = t.category_code
-           WHERE t.accepted_at >= $1 GROUP BY 1 ORDER BY 2 DESC LIMIT 5""", day_start)
-    hotspots = await conn.fetch(
-        """SELECT g.town || g.community AS place, count(*) AS n FROM tickets t
-           JOIN gazetteer_addresses g ON g.address_code = t.address_code
-           WHERE t.accepted_at >= $1 GROUP BY 1 ORDER BY 2 DESC LIMIT 5""", day_start)
-    hourly = await conn.fetch(
-        """SELECT extract(hour FROM ring_at AT TIME ZONE 'Asia/Shanghai')::int AS h, count(*) AS n
-           FROM calls WHERE ring_at >= $1 GROUP BY 1""", day_start)
-    per_hour = [0] * 24
-    for r in hourly:
-        per_hour[r["h"]] = r["n"]
-    tickets = sum(by_type.values())
-    return {
-        "offered": calls["offered"], "answered": calls["answered"],
-        "service_level": calls["in_time"] / calls["offered"] if calls["offered"] else None,
-        "handle_s": float(calls["handle_s"]) if calls["handle_s"] is not None else None,
-        "wrapup_s": float(wrapup) if wrapup is not None else None,
-        "tickets": tickets, "by_type": by_type,
-        "direct_rate": direct / tickets if tickets else None,
-        "categories": [(r["name"], r["n"]) for r in categories],
-        "hotspots": [(r["place"], r["n"]) for r in hotspots],
-        "calls_per_hour": per_hour,
-    }
-
-
-async def seat_detail(conn: asyncpg.Connection, seat_id: int, now: dt.datetime) -> dict:
-    """A seat's current call (with its transcript so far) and today's tickets."""
-    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    call = await conn.fetchrow(
-        "SELECT caller_number, answer_at, transcript FROM calls WHERE seat_id = $1 AND end_at IS NULL "
-        "ORDER BY id DESC LIMIT 1", seat_id)
-    tickets = await conn.fetch(
-        """SELECT t.ticket_no, t.ticket_type, s.status, t.content FROM tickets t
-           JOIN ticket_status s ON s.ticket_id = t.id
-           WHERE t.seat_id = $1 AND t.accepted_at >= $2 ORDER BY t.id DESC LIMIT 20""", seat_id, day_start)
-    return {"call": call, "tickets": tickets}
+    async def seat_detail(self, seat_id: int, now: dt.datetime) -> dict:
+        """A seat's current call (with its transcript so far) and today's tickets."""
+        day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        call = await CallStore(self.db).current(seat_id)
+        tickets = await self.db.fetch(
+            """SELECT t.ticket_no, t.ticket_type, s.status, t.content FROM tickets t
+               JOIN ticket_status s ON s.ticket_id = t.id
+               WHERE t.seat_id = $1 AND t.accepted_at >= $2 ORDER BY t.id DESC LIMIT 20""", seat_id, day_start)
+        return {"call": call, "tickets": tickets}

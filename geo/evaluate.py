@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import resource
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-from db.csvfile import csv_rows
+from common.csvfile import csv_rows
+from common.metrics import percentile
 
 from .matcher import AddressMatcher
 
@@ -26,15 +26,6 @@ def read_queries(path: Path) -> list[Query]:
     with csv_rows(path, ("query_id", "text", "gold_address_code"), delimiter="\t") as reader:
         return [Query(r["query_id"], r["text"], (r["gold_address_code"] or NONE).strip())
                 for r in reader]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else 0.0
-
-
-def rss_mb() -> float:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def evaluate(queries: Iterable[Query], predict: Callable[[str], tuple[list[str], bool]],

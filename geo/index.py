@@ -16,7 +16,9 @@ from typing import Callable, Iterable
 import numpy as np
 
 from .gazetteer import COLUMNS, Address, GazetteerError, validate_row
-from .text import SoundKey, normalize_name
+from common.zhtext import SoundKey
+
+from .text import normalize_name
 
 CACHE_VERSION = 5
 ROOM_BITS = 17  # a room key is building row << 17 | unit·floor·door (5 digits)
@@ -67,7 +69,7 @@ class AddressIndex:
     village_ranges: dict[str, list[tuple[int, int, int]]] = field(default_factory=dict)
     rooms: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # sorted keys
     build_seconds: float = 0.0
-    fingerprint: str = ""  # of the gazetteer it was built from (see geo.store.fingerprint)
+    fingerprint: str = ""  # of the gazetteer it was built from (see db.gazetteer.GazetteerStore.fingerprint)
 
     # -- building --------------------------------------------------------------------------
     @classmethod

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from pypinyin import Style, lazy_pinyin
 
 from .gazetteer import Address
-from .text import SoundKey, fold_syllable, normalize_name
+from common.zhtext import SoundKey, fold_syllable
+
+from .text import normalize_name
 
 NOISE_KINDS = ("homophone", "dialect", "drop")
 _TEMPLATES = ("{a}的路灯坏了好几天了", "我想问一下{a}属于哪个社区管", "{a}有辆车停了一个多月没人管",

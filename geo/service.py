@@ -1,26 +1,53 @@
-"""Getting a ready matcher: from PostgreSQL through a cache file, or straight from a CSV."""
+"""The gazetteer's way in and out of PostgreSQL (through db.gazetteer), a cached index of it,
+and the address heard so far in a call."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import asyncpg
 
+from db.gazetteer import GazetteerStore
+
+from .gazetteer import Address, GazetteerError, read_csv
 from .index import AddressIndex
 from .matcher import AddressMatcher, MatchResult
-from .store import fingerprint, read_rows
 
 log = logging.getLogger(__name__)
 DEMO_GAZETTEER = Path(__file__).parent / "data" / "demo_gazetteer.csv"
 
 
+@dataclass
+class ImportReport:
+    source: str
+    rows_read: int = 0
+    rows_stored: int = 0
+    errors: list[GazetteerError] = field(default_factory=list)
+
+
+async def import_csv(db: asyncpg.Pool | asyncpg.Connection, path: Path, strict: bool = False,
+                     on_progress: Callable[[int], None] | None = None) -> ImportReport:
+    """Load a standard-address CSV; re-importing updates rows by address_code.
+
+    Invalid rows are reported with their line numbers and skipped; with `strict` the first
+    one aborts the import and nothing is stored.
+    """
+    report = ImportReport(str(path))
+    rows = read_csv(path, on_error=None if strict else report.errors.append, on_progress=on_progress)
+    report.rows_stored = await GazetteerStore(db).import_rows(
+        (astuple(row) for row in rows), report.source, report.errors)
+    report.rows_read = report.rows_stored + len(report.errors)
+    return report
+
+
 async def load_index(conn: asyncpg.Connection, cache: Path | None,
                      on_progress: Callable[[int], None] | None = None) -> AddressIndex:
     """The index of the imported gazetteer: the cache file when it is current, else rebuilt."""
-    current = await fingerprint(conn)
+    store = GazetteerStore(conn)
+    current = await store.fingerprint()
     if cache and Path(cache).exists():
         try:
             index = AddressIndex.load(cache)
@@ -28,7 +55,7 @@ async def load_index(conn: asyncpg.Connection, cache: Path | None,
                 return index
         except (ValueError, EOFError, OSError) as exc:
             log.warning("index cache %s unusable (%s): rebuilding", cache, exc)
-    rows = [row async for row in read_rows(conn)]
+    rows = [Address(*row) async for row in store.rows()]
     index = AddressIndex.build(rows, on_progress=on_progress)
     index.fingerprint = current
     if cache:

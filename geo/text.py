@@ -1,11 +1,8 @@
-"""Text normalisation for spoken addresses, and the sound key that survives ASR errors.
+"""Text normalisation for spoken and written addresses.
 
 `normalize` turns a transcript into a canonical written form (fillers dropped, spoken
-numerals as digits, 栋/幢 as 号楼).  `SoundKey` maps every character of that form to one
-character standing for its *folded* pinyin syllable, so that homophones (松龄/松林) and the
-dialect pairs n/l, f/h, z/zh, c/ch, s/sh, an/ang, en/eng, in/ing give identical keys.  The
-key has exactly one character per character of the normalised text, so positions carry
-over between the two.
+numerals as digits, 栋/幢 as 号楼).  The sound key and the numerals themselves live in
+`common.zhtext`, shared with the knowledge base.
 """
 
 from __future__ import annotations
@@ -14,34 +11,11 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from pypinyin import Style, lazy_pinyin
+from common.zhtext import FILLERS, numeral_value
 
-FILLERS = ("那个什么", "那个", "这个", "就是", "然后", "你好", "您好", "嗯", "呃", "额", "啊", "哦", "喂")
 _PUNCT = re.compile(r"[\s,，。.、;；:：!！?？\"'“”‘’()（）\[\]【】<>《》·•・~～…_/\\|]+")
-
-_DIGIT = {"零": 0, "〇": 0, "○": 0, "幺": 1, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4,
-          "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_UNIT = {"十": 10, "百": 100, "千": 1000}
 _DASH = re.compile(r"(?<=\d)\s*[-－—–杠]\s*(?=\d)")
 _BUILDING = re.compile(r"第?(\d+)\s*(?:号楼|栋楼|栋|幢|号栋)")
-
-
-def numeral_value(run: str) -> str:
-    """'一百四十五' → '145', '二七零六' → '2706', '十一' → '11', '幺五零二' → '1502'."""
-    if not any(ch in _UNIT for ch in run):
-        return "".join(str(_DIGIT[ch]) for ch in run)
-    total, current = 0, 0
-    for ch in run:
-        if ch in _DIGIT:
-            current = _DIGIT[ch]
-        else:
-            total += (current or 1) * _UNIT[ch]
-            current = 0
-    total += current
-    # '一百五' means 150, '两千三' 2300: a trailing digit after 百/千 fills the next place
-    if len(run) >= 2 and run[-1] in _DIGIT and run[-2] in ("百", "千") and _DIGIT[run[-1]]:
-        total += current * (9 if run[-2] == "百" else 99)
-    return str(total)
 
 
 _NUM_CHARS = "零〇○幺一二两三四五六七八九十百千"
@@ -73,55 +47,3 @@ def normalize(text: str) -> str:
     for filler in FILLERS:
         text = text.replace(filler, "")
     return normalize_name(text)
-
-
-# -- sound key -----------------------------------------------------------------------------
-_INITIAL_FOLD = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"), ("f", "h"))
-
-
-def fold_syllable(syllable: str) -> str:
-    """Fold dialect pairs: zh/ch/sh → z/c/s, n → l, f → h, -ng → -n."""
-    for source, target in _INITIAL_FOLD:
-        if syllable.startswith(source) and syllable != "ng":
-            syllable = target + syllable[len(source):]
-            break
-    if syllable.endswith("ng") and len(syllable) > 2:
-        syllable = syllable[:-1]
-    return syllable
-
-
-_DIGIT_SOUND = dict(zip("0123456789", ("ling", "yi", "er", "san", "si", "wu", "liu", "qi", "ba", "jiu")))
-
-
-class SoundKey:
-    """Maps characters to one-character sound classes; the table grows as new syllables appear."""
-
-    _FIRST = 0xE000  # private-use code points stand for syllables
-
-    def __init__(self, syllables: dict[str, str] | None = None):
-        self.syllables: dict[str, str] = dict(syllables or {})
-        self._chars: dict[str, str] = {}
-
-    def _syllable_char(self, syllable: str) -> str:
-        code = self.syllables.get(syllable)
-        if code is None:
-            code = chr(self._FIRST + len(self.syllables))
-            self.syllables[syllable] = code
-        return code
-
-    def char(self, ch: str) -> str:
-        cached = self._chars.get(ch)
-        if cached is not None:
-            return cached
-        if ch in _DIGIT_SOUND:  # 西2路 sounds like 西尔路
-            key = self._syllable_char(fold_syllable(_DIGIT_SOUND[ch]))
-        elif "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf":
-            syllable = lazy_pinyin(ch, style=Style.NORMAL)[0]
-            key = self._syllable_char(fold_syllable(syllable))
-        else:
-            key = ch
-        self._chars[ch] = key
-        return key
-
-    def key(self, normalized: str) -> str:
-        return "".join(self.char(ch) for ch in normalized)

@@ -9,7 +9,7 @@ recall on the dev questions (README, Knowledge base).  Each article has
 two vectors: its title and question variants encoded as a query (caller questions and titles
 are the same kind of text) and its title with the start of the answer encoded as a passage.
 Vectors are computed once per article version (`content_hash`) and kept: in PostgreSQL for
-the imported knowledge base (kb.store), in a cache file for a KB read from a file.
+the imported knowledge base (kb.library), in a cache file for a KB read from a file.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from db.config import data_dir
+from common.paths import data_dir
 
 from .articles import Article
 from .e5.query_encoder import QueryEncoder, bundled_model

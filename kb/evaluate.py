@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-from db.csvfile import csv_rows
-from geo.evaluate import percentile
+from common.csvfile import csv_rows
+from common.metrics import percentile
 
 NONE = "NONE"
 

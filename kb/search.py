@@ -31,7 +31,7 @@ import bm25s
 import numpy as np
 from rapidfuzz import fuzz
 
-from db.config import data_dir
+from common.paths import data_dir
 
 from .articles import Article
 from .embed import ArticleVectors, Embedder, Progress, VectorFile, load_embedder

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import jieba
 
-from geo.text import FILLERS, SoundKey
+from common.zhtext import FILLERS, SoundKey
 
 jieba.setLogLevel(logging.WARNING)
 

@@ -11,10 +11,12 @@ import pytest
 
 from db import migrate
 from db.embedded import EmbeddedPostgres
-from db.routing import load_units
-from db.rules import TicketRules
-from db.seats import load_seats, sync_seats
-from db.taxonomy import DEFAULT_TAXONOMY, import_taxonomy, parse_taxonomy
+from db.reference import ReferenceStore
+from db.seats import SeatStore
+from domain.routing import parse_units
+from domain.seats import load_seats
+from domain.taxonomy import DEFAULT_TAXONOMY, parse_taxonomy
+from domain.tickets import TicketRules
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
@@ -56,9 +58,10 @@ async def template_db(pg_admin_dsn) -> str:
     await admin.close()
     conn = await asyncpg.connect(_with_db(pg_admin_dsn, TEMPLATE_DB))
     await migrate.migrate(conn)
-    await import_taxonomy(conn, parse_taxonomy(DEFAULT_TAXONOMY))
-    await load_units(conn)
-    await sync_seats(conn, load_seats(REPO / "seats.toml"))
+    reference = ReferenceStore(conn)
+    await reference.import_taxonomy(parse_taxonomy(DEFAULT_TAXONOMY))
+    await reference.replace_units(*parse_units())
+    await SeatStore(conn).sync(load_seats(REPO / "seats.toml"))
     await conn.close()
     return TEMPLATE_DB
 

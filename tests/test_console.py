@@ -13,12 +13,12 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from console.agent_app import AgentConsole
-from console.commands.db import load_reference
-from console.services.context import ConsoleContext
-from console.services.telephony import CallSimulator
-from console.widgets.knowledge import KnowledgePane
-from db.workdays import SHANGHAI
+from console.agent.app import AgentConsole
+from console.agent.widgets.knowledge import KnowledgePane
+from floor.context import SeatContext
+from floor.lines import CallSimulator
+from floor.reference import load_reference
+from domain.workdays import SHANGHAI
 from conftest import REPO
 
 FIXED_NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI)
@@ -36,8 +36,8 @@ async def console_ctx(dsn, tmp_path, monkeypatch):
     await load_reference(conn, REPO / "seats.toml")
     await conn.close()
 
-    async def make(model: bool = True) -> ConsoleContext:
-        return await ConsoleContext.load(dsn, 1, "A001", str(korean_model_dir()), want_model=model)
+    async def make(model: bool = True) -> SeatContext:
+        return await SeatContext.load(dsn, 1, "A001", str(korean_model_dir()), want_model=model)
     return make
 
 
@@ -66,11 +66,11 @@ async def test_call_to_saved_ticket(console_ctx, call_wav, dsn):
     line = CallSimulator(call_wav, "0533-2181234", realtime=False)
     app = AgentConsole(ctx, line, ring_after=0.1, auto_answer=True)
     async with app.run_test(size=(100, 32)) as pilot:
-        await wait_for(pilot, lambda: app.phase == "wrapup")
-        assert app.finals, "the real recogniser produced no utterance"
-        used = app.transcriber.recognizer
-        assert app.pool.take() is used  # given back, warm, for the next call
-        assert app.address_latencies_ms  # every transcript event updated the address pane
+        await wait_for(pilot, lambda: app.session.phase == "wrapup")
+        assert app.session.call.finals, "the real recogniser produced no utterance"
+        used = app.session.call.transcriber.recognizer
+        assert app.session.pool.take() is used  # given back, warm, for the next call
+        assert app.main.address_latencies_ms  # every transcript event updated the address pane
         await pilot.press("ctrl+f")
         for key in "松林花园三号楼":  # typed, with a homophone (林 for 龄)
             await pilot.press(key)
@@ -81,8 +81,8 @@ async def test_call_to_saved_ticket(console_ctx, call_wav, dsn):
         assert str(app.query_one("#address-confirmed").content).startswith("[green]✔")
         app.query_one("#content").text = "来电人反映：松龄花园3号楼楼道灯坏了。"
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: app.phase == "idle")
-        assert app.saved and app.saved[0].startswith("20")
+        await wait_for(pilot, lambda: app.session.phase == "idle")
+        assert app.session.saved and app.session.saved[0].startswith("20")
 
     conn = await asyncpg.connect(dsn)
     try:
@@ -120,13 +120,13 @@ async def test_direct_answer_break_and_validation(console_ctx, dsn):
         app.query_one("#content").text = "咨询租房提取公积金。"
         app.query_one("#caller-number").value = "13805331234"
         await pilot.press("f8")
-        await wait_for(pilot, lambda: bool(app.saved))
+        await wait_for(pilot, lambda: bool(app.session.saved))
         await pilot.press("f2")  # break: choose a reason
         await pilot.pause(0.2)
         await pilot.press("down", "enter")
-        await wait_for(pilot, lambda: app.state == "小休")
+        await wait_for(pilot, lambda: app.session.state == "小休")
         await pilot.press("f2")
-        await wait_for(pilot, lambda: app.state == "就绪")
+        await wait_for(pilot, lambda: app.session.state == "就绪")
     conn = await asyncpg.connect(dsn)
     try:
         ticket = await conn.fetchrow("SELECT * FROM tickets")
@@ -160,7 +160,7 @@ def console_ctx_sync(pg_admin_dsn, template_db, tmp_path, monkeypatch):
         conn = await asyncpg.connect(dsn)
         await load_reference(conn, REPO / "seats.toml")
         await conn.close()
-        return await ConsoleContext.load(dsn, 1, "A001", want_model=False)
+        return await SeatContext.load(dsn, 1, "A001", want_model=False)
 
     ctx = asyncio.run(setup())
     yield ctx
@@ -214,7 +214,7 @@ async def test_hang_up_ends_a_call_without_recognition(console_ctx, tmp_path):
     ctx = await console_ctx(model=False)
     app = AgentConsole(ctx, CallSimulator(silence, "13805331234", realtime=True), ring_after=0.1, auto_answer=True)
     async with app.run_test(size=(100, 32)) as pilot:
-        await wait_for(pilot, lambda: app.phase == "talking")
+        await wait_for(pilot, lambda: app.session.phase == "talking")
         await pilot.press("f4")
-        await wait_for(pilot, lambda: app.phase == "wrapup", seconds=5)  # not after the 30 s call
-        assert app.state == "话后整理"
+        await wait_for(pilot, lambda: app.session.phase == "wrapup", seconds=5)  # not after the 30 s call
+        assert app.session.state == "话后整理"

@@ -13,8 +13,9 @@ from geo.index import AddressIndex
 from geo.matcher import AddressMatcher
 from geo.noise import noisy_queries
 from geo.service import DEMO_GAZETTEER, AddressTracker, load_index
-from geo.store import import_csv
-from geo.text import SoundKey, normalize
+from geo.service import import_csv
+from common.zhtext import SoundKey
+from geo.text import normalize
 from conftest import REPO, shared_file
 
 

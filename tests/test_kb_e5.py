@@ -12,7 +12,7 @@ from kb.e5.model_file import ModelFile, ModelFileError
 from kb.e5.query_encoder import MAX_TOKENS, QUERY_PREFIX, QueryEncoder, bundled_model
 from kb.articles import read_markdown_dir
 from kb.embed import encoder_text, load_embedder
-from kb.store import DEMO_KB
+from kb.library import DEMO_KB
 
 TEXTS = [
     "残疾证户口迁走了怎么转",

@@ -11,7 +11,7 @@ import pytest
 from kb.articles import read_articles
 from kb.embed import DISABLE_ENV, VectorFile, assemble, content_hash, load_embedder
 from kb.search import KnowledgeIndex, file_index
-from kb.store import DEMO_KB, import_articles, read_all, read_vectors, sync_vectors
+from kb.library import DEMO_KB, import_articles, read_all, read_vectors, sync_vectors
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,10 @@ import pytest
 from db import migrate
 from db.embedded import EmbeddedPostgres
 from db.outbox import Outbox, TicketWriter
-from db.rules import TicketDraft, TicketRules, TicketValidationError
-from db.routing import load_units
-from db.workdays import SHANGHAI
+from domain.tickets import TicketDraft, TicketRules, TicketValidationError
+from db.reference import ReferenceStore
+from domain.routing import parse_units
+from domain.workdays import SHANGHAI
 
 
 def draft(i: int, **overrides) -> TicketDraft:
@@ -29,7 +30,7 @@ async def own_server(tmp_path):
     dsn = server.start()
     conn = await asyncpg.connect(dsn)
     await migrate.migrate(conn)
-    await load_units(conn)
+    await ReferenceStore(conn).replace_units(*parse_units())
     await conn.close()
     yield server, dsn
     server.stop()
@@ -96,7 +97,7 @@ async def test_database_down_from_the_start_queues_and_replays(tmp_path):
     try:
         conn = await asyncpg.connect(dsn)
         await migrate.migrate(conn)
-        await load_units(conn)
+        await ReferenceStore(conn).replace_units(*parse_units())
         assert await writer.replay() == 1
         assert await conn.fetchval("SELECT ticket_no FROM tickets") == "20261123-0001"
         await conn.close()

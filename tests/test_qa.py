@@ -11,16 +11,16 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from console.commands.db import load_reference
-from console.qa.checks import run_check
-from console.qa.config import QaConfigError, load_qa
-from console.qa.privacy import mask
-from console.qa.sampling import draw_sample
-from console.qa.scores import current_score, submit_score, write_report
-from console.qa_app import QaApp
-from db.rules import TicketDraft, TicketRules
+from floor.reference import load_reference
+from quality.checks import run_check
+from quality.config import QaConfigError, load_qa
+from domain.privacy import mask
+from quality.sampling import draw_sample
+from quality.scores import current_score, submit_score, write_report
+from console.qa.app import QaApp
+from domain.tickets import TicketDraft, TicketRules
 from db.tickets import TicketStore
-from db.workdays import SHANGHAI
+from domain.workdays import SHANGHAI
 from speech.analysis import analyse
 from speech.playback import load_recording
 from conftest import REPO
@@ -185,27 +185,29 @@ async def test_inspector_screen(day_of_calls, dsn):
     await draw_sample(conn, DAY, SAMPLING)
     app = QaApp(dsn, DAY, "Q09", RUBRIC)
     async with app.run_test(size=(140, 40)) as pilot:
+        screen = app.main  # the named inspection screen
+        assert app.screen is screen
         await pilot.pause(0.3)
-        assert len(app.sample) >= 4
+        assert len(screen.sample) >= 4
         assert "138****1234" in str(app.query_one("#sample").get_option_at_index(0).prompt)
-        await app.load_call(ids["a1-0"])
+        await screen.load_call(ids["a1-0"])
         await pilot.pause(0.2)
-        assert app.player is not None and app.player.duration > 1
-        assert app.passed["greeting"] and app.passed["address"]  # pre-checks on the transcript
-        app.player.seek(7.5)  # as playback moves, the transcript follows
+        assert screen.player is not None and screen.player.duration > 1
+        assert screen.passed["greeting"] and screen.passed["address"]  # pre-checks on the transcript
+        screen.player.seek(7.5)  # as playback moves, the transcript follows
         await pilot.pause(0.2)
-        assert app.current_line == 2
+        assert screen.current_line == 2
         app.query_one("#lines").highlighted = 0
-        app.action_jump()
-        assert app.player.position == pytest.approx(0.5, abs=0.01)
-        app.action_speed(0.5)
-        assert app.player.speed == 1.5
+        screen.action_jump()
+        assert screen.player.position == pytest.approx(0.5, abs=0.01)
+        screen.action_speed(0.5)
+        assert screen.player.speed == 1.5
         app.query_one("#items").highlighted = 0
-        app.action_toggle_item()  # the inspector overrides the greeting check
-        assert app.passed["greeting"] is False
-        await app.action_submit()
-        app.passed["greeting"] = True
-        await app.action_submit()  # a second submission is a correction
+        screen.action_toggle_item()  # the inspector overrides the greeting check
+        assert screen.passed["greeting"] is False
+        await screen.action_submit()
+        screen.passed["greeting"] = True
+        await screen.action_submit()  # a second submission is a correction
     rows = await conn.fetch("SELECT id, corrects_id, total, inspector FROM qa_scores WHERE call_id = $1 ORDER BY id",
                             ids["a1-0"])
     assert len(rows) == 2 and rows[1]["corrects_id"] == rows[0]["id"]

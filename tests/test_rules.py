@@ -3,9 +3,9 @@ import uuid
 
 import pytest
 
-from db.rules import (TicketDraft, TicketValidationError, TransitionError, normalize_phone,
+from domain.tickets import (TicketDraft, TicketValidationError, TransitionError, normalize_phone,
                       validate)
-from db.workdays import SHANGHAI, HolidayCalendar
+from domain.workdays import SHANGHAI, HolidayCalendar
 
 
 def at(y, m, d, h=10, minute=0):
@@ -110,12 +110,15 @@ def test_urgent_is_due_the_same_day_but_never_in_under_two_hours(rules):
     assert late == at(2026, 11, 24, 1, 0)
 
 
-def test_deadline_days_are_configurable():
-    from types import MappingProxyType
-    from db.rules import DEFAULT_DEADLINE_DAYS, TicketRules
-    custom = TicketRules(HolidayCalendar.load(),
-                         MappingProxyType({**DEFAULT_DEADLINE_DAYS, "建议": 10}))
+def test_deadline_days_come_from_the_settings_file(tmp_path):
+    from domain.settings import load_settings
+    from domain.tickets import TicketRules
+    path = tmp_path / "hotline.toml"
+    path.write_text("[tickets]\ndeadline_days = { \"建议\" = 10 }\nurgent_min_hours = 4\n", encoding="utf-8")
+    custom = TicketRules.from_settings(load_settings(path).tickets)
     assert custom.deadline("建议", "一般", at(2026, 11, 23)).date() == dt.date(2026, 12, 7)
+    assert custom.deadline("咨询", "一般", at(2026, 11, 23)).date() == dt.date(2026, 11, 24)  # default kept
+    assert custom.deadline("求助", "紧急", at(2026, 11, 23, 22, 0)) == at(2026, 11, 24, 2, 0)
 
 
 def test_transitions(rules):

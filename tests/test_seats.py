@@ -1,6 +1,7 @@
 import pytest
 
-from db.seats import SeatsConfigError, load_seats, parse_seats, sync_seats
+from db.seats import SeatStore
+from domain.seats import SeatsConfigError, load_seats, parse_seats
 from conftest import REPO
 
 GOOD = """
@@ -72,9 +73,9 @@ def test_missing_and_binary_files(tmp_path):
 
 async def test_sync_seats_is_idempotent_and_allows_swapping_places(conn):
     seats = parse_seats(GOOD)
-    assert await sync_seats(conn, seats) == 2
+    assert await SeatStore(conn).sync(seats) == 2
     swapped = parse_seats(GOOD.replace("col = 1", "col = X").replace("col = 2", "col = 1")
                           .replace("col = X", "col = 2"))
-    await sync_seats(conn, swapped)
+    await SeatStore(conn).sync(swapped)
     rows = await conn.fetch("SELECT id, floor_col FROM seats WHERE id <= 2 ORDER BY id")
     assert [(r["id"], r["floor_col"]) for r in rows] == [(1, 2), (2, 1)]

@@ -1,7 +1,8 @@
 import pytest
 
-from db.routing import route
-from db.taxonomy import TaxonomyError, import_taxonomy, parse_taxonomy
+from db.reference import ReferenceStore
+from domain.routing import route
+from domain.taxonomy import TaxonomyError, parse_taxonomy
 from conftest import shared_file
 
 
@@ -9,8 +10,8 @@ async def test_import_the_shared_3_level_taxonomy(conn):
     categories = parse_taxonomy(shared_file("taxonomy/teddycup2020_gov_message_taxonomy.csv"))
     counts = {lvl: sum(1 for c in categories if c.level == lvl) for lvl in (1, 2, 3)}
     assert counts == {1: 15, 2: 118, 3: 517}
-    await import_taxonomy(conn, categories)
-    await import_taxonomy(conn, categories)  # idempotent
+    await ReferenceStore(conn).import_taxonomy(categories)
+    await ReferenceStore(conn).import_taxonomy(categories)  # idempotent
     row = await conn.fetchrow("SELECT * FROM categories WHERE code = '010213'")
     assert row["path"] == "城乡建设/城市建设和市政管理/燃气供应" and row["parent_code"] == "0102"
 
@@ -35,4 +36,5 @@ def test_malformed_taxonomy_names_the_line(tmp_path):
     (None, None, None, "RX"),                  # nothing known: the hotline office
 ])
 async def test_routing_by_area_and_category(conn, district, town, category, unit):
-    assert (await route(conn, district, town, category)).code == unit
+    rules = await ReferenceStore(conn).routing_rules()  # as a seat reads them at start-up
+    assert route(rules, district, town, category).code == unit

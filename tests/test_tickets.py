@@ -6,9 +6,9 @@ import asyncpg
 import pytest
 
 from db import migrate
-from db.rules import TicketDraft, TransitionError
+from domain.tickets import TicketDraft, TransitionError
 from db.tickets import TicketStore
-from db.workdays import SHANGHAI
+from domain.workdays import SHANGHAI
 
 
 def draft(**overrides):

@@ -4,12 +4,15 @@
 import asyncpg
 import pytest
 
-from console.commands.db import load_reference
-from console.services.simulator import FloorSimulation
-from console.wallboard_app import SeatDetail, SeatTile, Wallboard
-from db.seat_state import change_state, sign_in
-from db.seats import load_seats
-from db.wallboard import AlertLimits
+from console.wallboard.app import Wallboard
+from console.wallboard.seat_detail import SeatDetailScreen
+from console.wallboard.seat_tile import SeatTile
+from db.seats import SeatStore
+from domain.seats import load_seats
+from domain.settings import load_settings
+from domain.vocabulary import SeatState
+from floor.reference import load_reference
+from floor.simulator import FloorSimulation
 from conftest import REPO
 
 
@@ -22,11 +25,13 @@ async def floor(dsn):
 
 
 async def test_wallboard_follows_simulated_seats(dsn, floor, tmp_path):
-    limits = AlertLimits.load(REPO / "seats.toml")
+    limits = load_settings(REPO / "hotline.toml").alerts
     conn = await asyncpg.connect(dsn)
+    seats = SeatStore(conn)
     # seat 150: a console that died in a call 2 minutes ago (its heartbeat stopped)
-    await sign_in(conn, 150, "Z150")
-    await change_state(conn, 150, "Z150", "通话中")
+    await seats.ensure_agent(150, "Z150")
+    await seats.record_state(150, "Z150", SeatState.READY)
+    await seats.record_state(150, "Z150", SeatState.TALKING)
     await conn.execute("UPDATE seat_heartbeats SET at = now() - interval '2 minutes' WHERE seat_id = 150")
     app = Wallboard(dsn, floor, limits)
     async with app.run_test(size=(200, 50)) as pilot:
@@ -50,23 +55,18 @@ async def test_wallboard_follows_simulated_seats(dsn, floor, tmp_path):
         app.query_one("#seat-1", SeatTile).focus()
         await pilot.press("enter")
         await pilot.pause(0.5)
-        assert isinstance(app.screen, SeatDetail)
+        assert isinstance(app.screen, SeatDetailScreen)
         # the floor keeps following while a seat's detail is open (ticks and notifications)
-        await sign_in(conn, 149, "Z149")
-        await change_state(conn, 149, "Z149", "小休", "培训")
+        await seats.ensure_agent(149, "Z149")
+        await seats.record_state(149, "Z149", SeatState.READY)
+        await seats.record_state(149, "Z149", SeatState.BREAK, "培训")
         await pilot.pause(1.5)
-        assert app.screen_stack[0].query_one("#seat-149", SeatTile).view.state == "小休"
-        assert isinstance(app.screen, SeatDetail)
+        assert app.floor.query_one("#seat-149", SeatTile).view.state == "小休"
+        assert isinstance(app.screen, SeatDetailScreen)
     await conn.close()
 
 
-def test_alert_limits_are_validated(tmp_path):
-    path = tmp_path / "seats.toml"
-    path.write_text("[alerts]\nlong_call_minutes = 0\n")
-    with pytest.raises(ValueError, match="positive number"):
-        AlertLimits.load(path)
-    path.write_text("[alerts]\nlunch = 3\n")
-    with pytest.raises(ValueError, match="unknown setting"):
-        AlertLimits.load(path)
-    path.write_text("[alerts]\nwrapup_minutes = 5\n")
-    assert AlertLimits.load(path).wrapup_minutes == 5 and AlertLimits.load(path).offline_seconds == 30
+def test_alerts_moved_from_seats_toml_to_the_settings(tmp_path):
+    from domain.seats import SeatsConfigError, parse_seats
+    with pytest.raises(SeatsConfigError, match=r"\[alerts\] moved to hotline.toml"):
+        parse_seats("[alerts]\nwrapup_minutes = 5\n" + (REPO / "seats.toml").read_text(encoding="utf-8"))

@@ -5,19 +5,21 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from common.paths import data_dir
 from db import config
-from db.seats import load_seats
+from domain.seats import load_seats
+from floor.reference import load_reference
 
 from .common import database, default_seats_file, run
-from .db import load_reference
 
 
 async def make_console(seat_id: int, agent_id: str, call: str | None, caller: str, model: str | None,
                        auto_answer: bool = False, ring_after: float = 2.0, realtime: bool = True):
     """The console app for a seat, with its data loaded (await it, then run the app)."""
-    from ..agent_app import AgentConsole
-    from ..services.context import ConsoleContext
-    from ..services.telephony import CallSimulator, HeadsetLine, demo_call
+    from floor.context import SeatContext
+    from floor.lines import CallSimulator, HeadsetLine, demo_call
+
+    from ..agent.app import AgentConsole
 
     seats = {s.id: s for s in load_seats(default_seats_file())}
     if seat_id not in seats:
@@ -25,10 +27,10 @@ async def make_console(seat_id: int, agent_id: str, call: str | None, caller: st
 
     async with database() as conn:
         await load_reference(conn, default_seats_file())
-    ctx = await ConsoleContext.load(config.resolve_dsn(), seat_id, agent_id, model)
+    ctx = await SeatContext.load(config.resolve_dsn(), seat_id, agent_id, model)
     line = None
     if call == "demo":
-        line = CallSimulator(demo_call(config.data_dir()), caller, realtime)
+        line = CallSimulator(demo_call(data_dir()), caller, realtime)
     elif call == "headset":
         line = HeadsetLine(seats[seat_id].audio_device, caller)
     elif call:

@@ -9,32 +9,14 @@ from rich.table import Table
 
 from db import config, migrate
 from db.connect import connect, describe
-from db.routing import DEFAULT_UNITS, load_units
-from db.seats import load_seats, sync_seats
-from db.taxonomy import DEFAULT_TAXONOMY, import_taxonomy, parse_taxonomy
+from db.admin import row_counts, server_version
+from db.reference import ReferenceStore
+from db.seats import SeatStore
+from domain.seats import load_seats
+from domain.taxonomy import parse_taxonomy
+from floor.reference import load_reference
 
 from .common import database, default_seats_file, err, out, run
-
-
-async def load_reference(conn, seats_file: Path) -> dict[str, int]:
-    """Seats, and the default taxonomy, units, routing rules and demo gazetteer when empty."""
-    from geo.service import DEMO_GAZETTEER
-    from geo.store import import_csv
-    from kb.embed import load_embedder
-    from kb.store import DEMO_KB, import_articles, sync_vectors
-
-    counts = {"seats": await sync_seats(conn, load_seats(seats_file))}
-    if not await conn.fetchval("SELECT count(*) FROM categories"):
-        counts["categories"] = await import_taxonomy(conn, parse_taxonomy(DEFAULT_TAXONOMY))
-    counts["units"], counts["routing_rules"] = await load_units(conn, DEFAULT_UNITS)
-    if not await conn.fetchval("SELECT count(*) FROM gazetteer_addresses"):
-        counts["demo addresses"] = (await import_csv(conn, DEMO_GAZETTEER)).rows_stored
-    if not await conn.fetchval("SELECT count(*) FROM kb_articles"):
-        counts["demo KB articles"] = (await import_articles(conn, DEMO_KB)).stored
-    embedder, _ = load_embedder()
-    if embedder is not None:
-        counts["KB sentence vectors"] = await sync_vectors(conn, embedder)
-    return counts
 
 
 def cmd_db(args: argparse.Namespace) -> int:
@@ -87,12 +69,12 @@ async def _status() -> int:
             return 0
     conn = await connect(dsn)
     try:
-        table.add_row("version", await conn.fetchval("SHOW server_version"))
+        table.add_row("version", await server_version(conn))
         pending = await migrate.pending(conn)
         table.add_row("migrations pending", ", ".join(f"{m.version:03d}" for m in pending) or "none")
         if not pending:
-            for name in ("seats", "categories", "units", "tickets", "calls", "gazetteer_addresses"):
-                table.add_row(name, str(await conn.fetchval(f"SELECT count(*) FROM {name}")))
+            for name, count in (await row_counts(conn)).items():
+                table.add_row(name, str(count))
     finally:
         await conn.close()
     out.print(table)
@@ -109,7 +91,7 @@ def cmd_seats(args: argparse.Namespace) -> int:
 
     async def load() -> int:
         async with database() as conn:
-            return await sync_seats(conn, seats)
+            return await SeatStore(conn).sync(seats)
 
     out.print(f"loaded {run(load())} seats from {path}")
     return 0
@@ -120,7 +102,7 @@ def cmd_taxonomy(args: argparse.Namespace) -> int:
 
     async def load() -> int:
         async with database() as conn:
-            return await import_taxonomy(conn, categories)
+            return await ReferenceStore(conn).import_taxonomy(categories)
 
     n = run(load())
     levels = {lvl: sum(1 for c in categories if c.level == lvl) for lvl in (1, 2, 3)}

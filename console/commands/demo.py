@@ -7,11 +7,13 @@ import argparse
 
 from rich.table import Table
 
-from db.workdays import SHANGHAI
+from db.seats import SeatStore
+from db.tickets import TicketStore
+from domain.workdays import SHANGHAI, now
+from floor.reference import load_reference
 
 from .common import database, default_seats_file, out, run
 from .console_cmd import make_console
-from .db import load_reference
 
 DEMO_CALLER = "13805331234"
 
@@ -22,19 +24,15 @@ async def _tickets() -> None:
         table = Table(title="淄博12345 · 今日工单")
         for col in ("工单号", "类型", "状态", "承办单位", "受理时间", "办理时限", "诉求"):
             table.add_column(col)
-        rows = await conn.fetch(
-            """SELECT t.ticket_no, t.ticket_type, s.status, u.name AS unit, t.accepted_at,
-                      t.deadline_at, t.content
-               FROM tickets t JOIN ticket_status s ON s.ticket_id = t.id
-               LEFT JOIN units u ON u.code = t.unit_code
-               WHERE t.accepted_at >= date_trunc('day', now()) ORDER BY t.id DESC LIMIT 10""")
+        midnight = now().replace(hour=0, minute=0, second=0, microsecond=0)
+        rows = await TicketStore(conn).accepted_since(midnight, 10)
         for r in rows:
             table.add_row(r["ticket_no"], r["ticket_type"], r["status"], r["unit"] or "-",
                           r["accepted_at"].astimezone(SHANGHAI).strftime("%m-%d %H:%M"),
                           r["deadline_at"].astimezone(SHANGHAI).strftime("%m-%d %H:%M"),
                           r["content"][:24])
         out.print(table)
-        seats = await conn.fetchval("SELECT count(*) FROM seats")
+        seats = await SeatStore(conn).count()
     out.print(f"{len(rows)} tickets today on {seats} seats")
 
 

@@ -10,13 +10,14 @@ from pathlib import Path
 from rich.markup import escape
 from rich.table import Table
 
-from db import config
-from db.heap import freeze_startup_heap
-from geo.evaluate import evaluate, matcher_predict, read_queries, rss_mb
+from common.paths import data_dir
+from common.heap import freeze_startup_heap
+from common.metrics import peak_rss_mb
+from geo.evaluate import evaluate, matcher_predict, read_queries
 from geo.matcher import AddressMatcher
 from geo.index import AddressIndex
 from geo.service import load_index
-from geo.store import import_csv
+from geo.service import import_csv
 
 from .common import database, err, file_progress, out, run
 
@@ -26,7 +27,7 @@ LEVEL_NAMES = {"community": "社区/村", "village_house": "村户", "compound":
 
 
 def index_cache() -> Path:
-    return config.data_dir() / "geo-index.pkl"
+    return data_dir() / "geo-index.pkl"
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -99,7 +100,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     matcher = AddressMatcher(index)
     freeze_startup_heap()  # as a console does after loading: no full collections mid-search
     result = evaluate(queries, matcher_predict(matcher))
-    result.update(build_s=round(build_s, 2), rss_mb=rss_mb())
+    result.update(build_s=round(build_s, 2), rss_mb=peak_rss_mb())
     print(json.dumps(result, ensure_ascii=False))
     return 0
 
@@ -110,7 +111,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     index = _index(argparse.Namespace(gazetteer=None))
     out.print(f"indexed {len(index.rows)} addresses, {len(index.names)} names in "
-              f"{time.perf_counter() - started:.1f}s → {cache} ({rss_mb()} MB RSS)")
+              f"{time.perf_counter() - started:.1f}s → {cache} ({peak_rss_mb()} MB RSS)")
     return 0
 
 

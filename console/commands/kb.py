@@ -11,14 +11,14 @@ from pathlib import Path
 from rich.markup import escape
 from rich.table import Table
 
-from db.csvfile import csv_rows
-from db.heap import freeze_startup_heap
+from common.csvfile import csv_rows
+from common.heap import freeze_startup_heap
 from kb.articles import read_articles, write_jsonl
 from kb.classify import cross_validate, suggest_type
 from kb.evaluate import evaluate, index_predict, read_questions
 from kb.embed import load_embedder
 from kb.search import KnowledgeIndex, file_index
-from kb.store import import_articles, read_all, read_vectors, sync_vectors
+from kb.library import import_articles, read_all, read_vectors, sync_vectors
 
 from .common import article_vectors_progress, database, err, out, run
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.table import Table
 
 from db import config
-from db.workdays import SHANGHAI
+from domain.workdays import SHANGHAI
 
 from .common import REPO_ROOT, database, out, run
 
@@ -29,12 +29,12 @@ def _day(value: str | None) -> dt.date:
 
 
 def cmd_qa(args: argparse.Namespace) -> int:
-    from ..qa.config import load_qa
+    from quality.config import load_qa
 
     sampling, rubric = load_qa(Path(args.config or default_qa_file()))
     day = _day(args.date)
     if args.action == "sample":
-        from ..qa.sampling import draw_sample
+        from quality.sampling import draw_sample
 
         async def go():
             async with database() as conn:
@@ -48,7 +48,7 @@ def cmd_qa(args: argparse.Namespace) -> int:
         out.print(f"{len(sample)} calls sampled for {day}")
         return 0
     if args.action == "report":
-        from ..qa.scores import write_report
+        from quality.scores import write_report
 
         path = Path(args.out or f"qa-report-{day}.csv")
 
@@ -58,7 +58,7 @@ def cmd_qa(args: argparse.Namespace) -> int:
 
         out.print(f"wrote {run(go())} agents to {path}")
         return 0
-    from ..qa_app import QaApp
+    from ..qa.app import QaApp
 
     async def prepare():
         async with database():

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from rich.markup import escape
 
+from common.paths import data_dir
+
 from speech.audio import PyAudioSource, WavSource
 from speech.bias import second_pass
 from speech.model import fetch_model, find_model, load_model, models_dir
@@ -90,9 +92,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
 
 
 def cmd_recordings(args: argparse.Namespace) -> int:
-    from db import config
-
-    folder = Path(args.dir) if args.dir else config.data_dir() / "recordings"
+    folder = Path(args.dir) if args.dir else data_dir() / "recordings"
     removed = purge_recordings(folder, args.keep_days) if folder.exists() else []
     out.print(f"removed {len(removed)} recordings older than {args.keep_days} days from {folder}")
     return 0

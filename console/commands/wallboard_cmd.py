@@ -10,11 +10,11 @@ import tempfile
 from pathlib import Path
 
 from db import config
-from db.seats import load_seats
-from db.wallboard import AlertLimits
+from domain.seats import load_seats
+from domain.settings import load_settings
+from floor.reference import load_reference
 
 from .common import database, default_seats_file, run
-from .db import load_reference
 
 
 def cmd_wallboard(args: argparse.Namespace) -> int:
@@ -25,19 +25,19 @@ def cmd_wallboard(args: argparse.Namespace) -> int:
         command = " ".join(shlex.quote(p) for p in (sys.executable, "-m", "console.cli", "wallboard"))
         Server(command, host=args.host, port=args.port, title="淄博12345 班长看板").serve()
         return 0
-    from ..wallboard_app import Wallboard
+    from ..wallboard.app import Wallboard
 
     async def prepare():
         async with database() as conn:
             await load_reference(conn, seats_file)
 
     run(prepare())
-    Wallboard(config.resolve_dsn(), load_seats(seats_file), AlertLimits.load(seats_file)).run()
+    Wallboard(config.resolve_dsn(), load_seats(seats_file), load_settings().alerts).run()
     return 0
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from ..services.simulator import FloorSimulation
+    from floor.simulator import FloorSimulation
 
     seats = load_seats(default_seats_file())[: args.seats]
     if not 1 <= args.seats <= len(load_seats(default_seats_file())):

@@ -1,1 +1,1 @@
-"""Quality inspection: sampling, automatic pre-checks, scorecards, privacy, reports."""
+"""The quality inspector's screen: replay a sampled call and score it."""

@@ -1,0 +1,1 @@
+"""The lowest layer: helpers every package may use; imports nothing of the project."""

@@ -1,0 +1,103 @@
+"""Address pane: top-3 standard addresses while the caller speaks, or a typed search."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.markup import escape
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from geo.gazetteer import Address
+from geo.matcher import MatchResult
+
+
+def short_name(a: Address) -> str:
+    """What the agent reads back: the compound and building, the door, or the village house."""
+    if a.level in ("compound", "building", "room"):
+        return a.compound + a.building
+    if a.level == "door":
+        return a.road + a.house_no
+    if a.level == "village_house":
+        return a.community + a.house_no
+    return a.community
+
+
+class AddressPane(Vertical):
+    BORDER_TITLE = "地址 F5/F6/F7确认"
+    DEFAULT_CSS = """
+    AddressPane {
+        border: round $secondary;
+        border-title-color: $secondary;
+    }
+    AddressPane Input {
+        height: 1;
+        border: none;
+        padding: 0 1;
+    }
+    AddressPane OptionList {
+        height: auto;
+        max-height: 6;
+        border: none;
+        padding: 0;
+    }
+    AddressPane #address-confirmed {
+        height: auto;
+        max-height: 3;
+    }
+    """
+
+    @dataclass
+    class SearchRequested(Message):
+        """The agent typed an address and pressed Enter."""
+
+        text: str
+
+    @dataclass
+    class ConfirmRequested(Message):
+        """The agent picked candidate `index` from the list."""
+
+        index: int
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="输入地址查找（Ctrl+F）", id="address-search")
+        yield OptionList(id="address-options")
+        yield Static("未确认地址", id="address-confirmed")
+
+    def focus_search(self) -> None:
+        self.query_one("#address-search", Input).focus()
+
+    @on(Input.Submitted, "#address-search")
+    def _typed(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.value.strip():
+            self.post_message(self.SearchRequested(event.value))
+
+    @on(OptionList.OptionSelected, "#address-options")
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.post_message(self.ConfirmRequested(event.option_index))
+
+    def show(self, result: MatchResult, typed: bool = False) -> None:
+        options = self.query_one("#address-options", OptionList)
+        options.clear_options()
+        for i, m in enumerate(result.matches):
+            a = m.address
+            mark = "" if result.confident or i else "？"
+            options.add_option(Option(
+                f"F{5 + i} {mark}{escape(short_name(a))} [dim]{a.district}{a.town}·{a.grid or a.community}[/]"))
+        if typed:
+            options.focus()
+
+    def show_confirmed(self, a: Address) -> None:
+        self.query_one("#address-confirmed", Static).update(
+            f"[green]✔ {escape(a.full_address.removeprefix('淄博市'))}[/]\n[dim]{a.town} {a.community} {a.grid}[/]")
+
+    def reset(self) -> None:
+        self.query_one("#address-options", OptionList).clear_options()
+        self.query_one("#address-confirmed", Static).update("未确认地址")
+        self.query_one("#address-search", Input).value = ""

@@ -1,0 +1,1 @@
+"""The supervisor's wallboard: the floor's seats, today's figures, alerts."""

@@ -1,0 +1,113 @@
+"""The supervisor's wallboard app: 150 seats as on the floor, today's figures, alerts.
+
+Live by PostgreSQL LISTEN/NOTIFY (seat events, heartbeats, call activity); the one-second
+timer only re-draws times in state and checks the heartbeats it already knows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from dataclasses import dataclass
+
+import asyncpg
+from textual.app import App
+from textual.message import Message
+
+from db.wallboard import WallboardStore
+from domain.alerts import SeatView
+from domain.seats import Seat
+from domain.settings import AlertLimits
+from domain.workdays import SHANGHAI
+
+from .screen import FloorScreen
+from .seat_detail import SeatDetailScreen
+
+CHANNELS = ("seat_events", "seat_heartbeats", "hotline_activity")
+
+
+@dataclass
+class Notified(Message):
+    channel: str
+    payload: dict
+    received: float
+
+
+class Wallboard(App):
+    CSS_PATH = "wallboard.tcss"
+    TITLE = "淄博12345 班长看板"
+
+    def __init__(self, dsn: str, seats: list[Seat], limits: AlertLimits,
+                 now=lambda: dt.datetime.now(SHANGHAI)):
+        super().__init__()
+        self.dsn = dsn
+        self.limits = limits
+        self.now = now
+        self.views = {s.id: SeatView(s.id, s.row, s.col) for s in seats}
+        self.floor = FloorScreen(self.views, limits)
+        self.notify_lags_ms: list[float] = []
+        self._figures_stale = True
+        self.conn: asyncpg.Connection | None = None
+        self.listener: asyncpg.Connection | None = None
+
+    def get_default_screen(self) -> FloorScreen:
+        return self.floor
+
+    async def on_mount(self) -> None:
+        self.conn = await asyncpg.connect(self.dsn)
+        self.listener = await asyncpg.connect(self.dsn)
+        for channel in CHANNELS:
+            await self.listener.add_listener(channel, self._on_notify)
+        for r in await WallboardStore(self.conn).seats():
+            view = self.views.get(r["id"])
+            if view and r["state"]:
+                view.state, view.reason, view.agent = r["state"], r["reason"] or "", r["agent_id"] or ""
+                view.since = r["since"].timestamp()
+            if view and r["heartbeat"]:
+                view.heartbeat = r["heartbeat"].timestamp()
+        self.set_interval(1.0, self._tick)
+        await self._tick()
+
+    async def on_unmount(self) -> None:
+        for c in (self.listener, self.conn):
+            if c and not c.is_closed():
+                await c.close()
+
+    def _on_notify(self, connection, pid, channel, payload) -> None:
+        self.post_message(Notified(channel, json.loads(payload), time.time()))
+
+    def on_notified(self, message: Notified) -> None:
+        p = message.payload
+        if message.channel == "seat_events":
+            view = self.views.get(p["seat_id"])
+            if view is None:
+                return
+            at = dt.datetime.fromisoformat(p["at"]).timestamp()
+            self.notify_lags_ms.append(max(0.0, (message.received - at) * 1000))
+            view.state, view.reason, view.agent, view.since = p["state"], p["reason"] or "", p["agent_id"] or "", at
+            view.heartbeat = max(view.heartbeat or 0, at)
+            if self.floor.is_mounted:
+                self.floor.show_seat(view.seat_id)
+            self._figures_stale = True  # a ticket is saved just before the seat is 就绪 again
+        elif message.channel == "seat_heartbeats":
+            view = self.views.get(p["seat_id"])
+            if view:
+                view.heartbeat = dt.datetime.fromisoformat(p["at"]).timestamp()
+        else:
+            self._figures_stale = True
+
+    async def _tick(self) -> None:
+        # the floor keeps following while a seat's detail is open on top of it
+        if not self.floor.is_mounted or self.conn is None or self.conn.is_closed():
+            return
+        self.floor.tick()
+        if self._figures_stale:
+            self._figures_stale = False
+            self.floor.show_figures(await WallboardStore(self.conn).today(self.now()))
+
+    async def action_drill(self) -> None:
+        seat_id = self.floor.focused_seat()
+        if seat_id is not None:
+            detail = await WallboardStore(self.conn).seat_detail(seat_id, self.now())
+            self.push_screen(SeatDetailScreen(seat_id, detail))

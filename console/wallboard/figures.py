@@ -1,0 +1,59 @@
+"""The side panel: seats per state, today's figures, calls per hour, alerts."""
+
+from __future__ import annotations
+
+from rich.markup import escape
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Sparkline, Static
+
+from console.display import SEAT_LOOK
+
+
+def _pct(x: float | None) -> str:
+    return f"{x * 100:.0f}%" if x is not None else "—"
+
+
+def _minutes(seconds: float | None) -> str:
+    return f"{seconds / 60:.1f}分" if seconds is not None else "—"
+
+
+class FiguresPanel(Vertical):
+    DEFAULT_CSS = """
+    FiguresPanel {
+        width: 1fr;
+        min-width: 36;
+        padding: 0 1;
+        border-left: solid $primary;
+    }
+    FiguresPanel #counts { height: 1; text-style: bold; }
+    FiguresPanel .caption { color: $text-muted; height: 1; }
+    FiguresPanel #hourly { height: 3; }
+    FiguresPanel #figures { height: auto; margin: 1 0; }
+    FiguresPanel #alerts { height: auto; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="counts")
+        yield Static("今日来电（每小时）", classes="caption")
+        yield Sparkline([0] * 24, id="hourly")
+        yield Static("", id="figures")
+        yield Static("", id="alerts")
+
+    def show_counts(self, counts: dict[str, int], alerts: list[str]) -> None:
+        self.query_one("#counts", Static).update(
+            "  ".join(f"{look.label} {counts.get(state, 0)}" for state, look in SEAT_LOOK.items()))
+        self.query_one("#alerts", Static).update(
+            ("[b red]告警[/]\n" + "\n".join(escape(a) for a in alerts[:12])) if alerts else "[green]无告警[/]")
+
+    def show_figures(self, f: dict) -> None:
+        self.query_one("#hourly", Sparkline).data = f["calls_per_hour"]
+        lines = [
+            f"来电 {f['offered']}  接通 {f['answered']}  服务水平(15秒) {_pct(f['service_level'])}",
+            f"平均通话 {_minutes(f['handle_s'])}  平均整理 {_minutes(f['wrapup_s'])}",
+            f"工单 {f['tickets']}  直办率 {_pct(f['direct_rate'])}",
+            "类型 " + " ".join(f"{k}{v}" for k, v in f["by_type"].items()),
+            "[b]热点分类[/b] " + "、".join(f"{escape(n)}{c}" for n, c in f["categories"]),
+            "[b]热点区域[/b] " + "、".join(f"{escape(n)}{c}" for n, c in f["hotspots"]),
+        ]
+        self.query_one("#figures", Static).update("\n".join(lines))

@@ -1,0 +1,64 @@
+"""The floor screen: every seat where it sits on the floor, and the figures beside them."""
+
+from __future__ import annotations
+
+import time
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from domain.alerts import SeatView
+from domain.settings import AlertLimits
+
+from .figures import FiguresPanel
+from .seat_tile import SeatTile
+
+
+class FloorScreen(Screen):
+    BINDINGS = [Binding("enter", "app.drill", "座席详情"), Binding("q", "app.quit", "退出")]
+
+    def __init__(self, views: dict[int, SeatView], limits: AlertLimits):
+        super().__init__(name="floor")
+        self.views = views
+        self.limits = limits
+        self.rows = max(v.row for v in views.values())
+        self.cols = max(v.col for v in views.values())
+
+    def compose(self) -> ComposeResult:
+        by_place = {(v.row, v.col): v for v in self.views.values()}
+        with Horizontal():
+            grid = Grid(id="floor")
+            grid.styles.grid_size_columns = self.cols
+            grid.styles.grid_size_rows = self.rows
+            with grid:
+                for row in range(1, self.rows + 1):
+                    for col in range(1, self.cols + 1):
+                        view = by_place.get((row, col))
+                        yield SeatTile(view, id=f"seat-{view.seat_id}") if view else Static("", classes="aisle")
+            yield FiguresPanel(id="side")
+        yield Footer()
+
+    def show_seat(self, seat_id: int) -> None:
+        self.query_one(f"#seat-{seat_id}", SeatTile).show(time.time(), self.limits)
+
+    def tick(self) -> None:
+        """Re-draw times in state, counts and alerts (heartbeats are checked against now)."""
+        now = time.time()
+        counts: dict[str, int] = {}
+        alerts = []
+        for tile in self.query(SeatTile):
+            tile.show(now, self.limits)
+            state = tile.view.shown_state(now, self.limits)
+            counts[state] = counts.get(state, 0) + 1
+            if (alert := tile.view.alert(now, self.limits)):
+                alerts.append(alert)
+        self.query_one(FiguresPanel).show_counts(counts, alerts)
+
+    def show_figures(self, figures: dict) -> None:
+        self.query_one(FiguresPanel).show_figures(figures)
+
+    def focused_seat(self) -> int | None:
+        return self.focused.view.seat_id if isinstance(self.focused, SeatTile) else None

@@ -1,1 +1,0 @@
-"""Console widgets, one feature area per module."""

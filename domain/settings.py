@@ -1,0 +1,159 @@
+"""Deployment settings: the deadlines, limits and thresholds one centre chooses (hotline.toml).
+
+Every table is optional and every key has the default of Zibo's practice, so a centre writes
+only what it changes.  A wrong key, type or value is refused with file, line and key: a
+deadline silently left at its default is worse than a console that does not start.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+from .vocabulary import TicketType
+
+REPO_SETTINGS = Path(__file__).resolve().parents[1] / "hotline.toml"
+
+
+class SettingsError(ValueError):
+    """hotline.toml is malformed; the message names file, line and key."""
+
+
+@dataclass(frozen=True)
+class TicketSettings:
+    """[tickets]: handling deadlines in working days after the day of acceptance."""
+
+    deadline_days: MappingProxyType = field(default_factory=lambda: MappingProxyType({
+        TicketType.CONSULTATION: 1, TicketType.HELP: 2, TicketType.COMPLAINT: 3,
+        TicketType.REPORT: 5, TicketType.SUGGESTION: 5, TicketType.PRAISE: 5}))
+    urgent_min_hours: float = 2  # an urgent ticket is due the same day, never in under this
+    holidays: str = ""  # a holiday calendar TOML instead of the shipped one
+
+
+@dataclass(frozen=True)
+class AlertLimits:
+    """[alerts]: when the wallboard flags a seat."""
+
+    long_call_minutes: float = 15
+    wrapup_minutes: float = 3
+    break_minutes: float = 15
+    offline_seconds: float = 30  # no heartbeat for this long: the seat is shown offline
+
+
+@dataclass(frozen=True)
+class SeatSettings:
+    """[console]: how a seat console behaves."""
+
+    heartbeat_seconds: float = 10
+    kb_utterances: int = 3  # the knowledge base is searched with the caller's last utterances
+    address_window: int = 80  # characters of the transcript the address matcher reads
+
+
+@dataclass(frozen=True)
+class Settings:
+    tickets: TicketSettings = field(default_factory=TicketSettings)
+    alerts: AlertLimits = field(default_factory=AlertLimits)
+    console: SeatSettings = field(default_factory=SeatSettings)
+    source: str = "(defaults)"
+
+
+_TABLES = {"tickets": TicketSettings, "alerts": AlertLimits, "console": SeatSettings}
+
+
+def _line_of(text: str, table: str, key: str | None) -> int:
+    """The line of `key` inside `[table]` (or of the table header), for messages."""
+    current, header_line = None, 1
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith("[") and not stripped.startswith("[["):
+            current = stripped.strip("[]").strip()
+            if current == table:
+                header_line = number
+        elif current == table and key and stripped.split("=", 1)[0].strip() == key:
+            return number
+    return header_line
+
+
+def _check_value(name: str, default, value):
+    """The value converted to the default's type, or a reason it cannot be."""
+    if isinstance(default, MappingProxyType):
+        if not isinstance(value, dict):
+            raise TypeError("must be a table of ticket type = working days")
+        unknown = set(value) - {t.value for t in TicketType}
+        if unknown:
+            raise TypeError(f"unknown ticket type(s) {', '.join(sorted(unknown))} "
+                            f"(expected {'/'.join(t.value for t in TicketType)})")
+        merged = dict(default)
+        for kind, days in value.items():
+            if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 60:
+                raise TypeError(f"{kind} must be whole working days from 0 to 60, got {days!r}")
+            merged[TicketType(kind)] = days
+        return MappingProxyType(merged)
+    if isinstance(default, str):
+        if not isinstance(value, str):
+            raise TypeError(f"must be a string, got {value!r}")
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"must be a number, got {value!r}")
+    if isinstance(default, int) and not isinstance(value, int):
+        raise TypeError(f"must be a whole number, got {value!r}")
+    if value <= 0:
+        raise TypeError(f"must be positive, got {value!r}")
+    return value
+
+
+def parse_settings(text: str, source: str = "hotline.toml") -> Settings:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{source}: not valid TOML: {exc}") from None
+    unknown = set(data) - set(_TABLES)
+    if unknown:
+        name = sorted(unknown)[0]
+        raise SettingsError(f"{source}:{_line_of(text, name, None)}: unknown table [{name}] "
+                            f"(expected {', '.join(f'[{t}]' for t in _TABLES)})")
+    sections = {}
+    for table, kind in _TABLES.items():
+        raw = data.get(table, {})
+        if not isinstance(raw, dict):
+            raise SettingsError(f"{source}: '{table}' must be a table [{table}]")
+        defaults = kind()
+        values = {}
+        for key, value in raw.items():
+            line = _line_of(text, table, key)
+            if key not in {f.name for f in dataclasses.fields(kind)}:
+                known = ", ".join(f.name for f in dataclasses.fields(kind))
+                raise SettingsError(f"{source}:{line}: [{table}] unknown key '{key}' (expected one of {known})")
+            try:
+                values[key] = _check_value(key, getattr(defaults, key), value)
+            except TypeError as exc:
+                raise SettingsError(f"{source}:{line}: [{table}] {key} {exc}") from None
+        sections[table] = kind(**values)
+    return Settings(**sections, source=source)
+
+
+def settings_path() -> Path:
+    """`HOTLINE_SETTINGS`, else hotline.toml in the working directory, else the repo's."""
+    env = os.environ.get("HOTLINE_SETTINGS")
+    if env:
+        return Path(env)
+    here = Path.cwd() / "hotline.toml"
+    return here if here.exists() else REPO_SETTINGS
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    path = Path(path) if path else settings_path()
+    if not path.exists():
+        if path == REPO_SETTINGS:
+            return Settings()
+        raise SettingsError(f"{path}: file not found")
+    try:
+        return parse_settings(path.read_text(encoding="utf-8"), str(path))
+    except UnicodeDecodeError as exc:
+        raise SettingsError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    except IsADirectoryError:
+        raise SettingsError(f"{path}: is a directory, not a file") from None

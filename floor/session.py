@@ -1,0 +1,411 @@
+"""One seat's work, without UI: the seat's state, the call's phase, the call record, the
+recogniser and the recording, the address heard, knowledge found, and the ticket saved.
+
+A screen (console.agent) renders the `SessionEvent`s this emits and sends the agent's
+commands (`answer`, `hang_up`, `confirm_address`, `save` …); the next audio source (a SIP
+call) plugs in as another line.  Recognition runs on its own thread; its events are queued
+onto the session's event loop and handled there one by one, in order, so the seat state,
+the call row and the screen never race each other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Callable
+
+import asyncpg
+
+from db.calls import CallStore
+from db.outbox import Submission
+from db.seats import SeatStore
+from db.tickets import TicketStore
+from domain.seats import SeatStateError, check_agent_id, check_seat_change
+from domain.tickets import TicketDraft
+from domain.vocabulary import CallPhase, HandlingMode, SeatState
+from domain.workdays import SHANGHAI
+from geo.gazetteer import Address
+from geo.matcher import MatchResult
+from geo.service import AddressTracker
+from kb.classify import suggest_type
+from kb.search import KbResult
+from speech.audio import AudioError
+from speech.recognizer import CallTranscriber, Ended, Final, Partial, RecognizerPool
+from speech.recorder import CallRecorder, recording_path
+
+from .context import SeatContext
+from .lines import IncomingCall
+
+log = logging.getLogger(__name__)
+CATEGORY_CONFIDENCE = 0.2  # below this the category is not suggested
+
+
+# -- what the session tells its screen ---------------------------------------------------------
+@dataclass(frozen=True)
+class SeatChanged:
+    state: SeatState
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Ringing:
+    caller_number: str
+    history: list  # the caller's latest tickets (ticket_no, ticket_type, status)
+
+
+@dataclass(frozen=True)
+class Answered:
+    caller_number: str
+    transcribing: bool  # False: no speech model, the call is only recorded
+
+
+@dataclass(frozen=True)
+class Missed:
+    caller_number: str
+
+
+@dataclass(frozen=True)
+class Heard:
+    """A partial (still changing) or final utterance of the caller."""
+
+    text: str
+    final: bool
+    start: float  # seconds into the call
+    recognised_at: float  # time.monotonic() when the recogniser produced it
+
+
+@dataclass(frozen=True)
+class AddressSuggested:
+    result: MatchResult
+    recognised_at: float | None  # None for a typed search
+
+
+@dataclass(frozen=True)
+class KnowledgeFound:
+    result: KbResult
+
+
+@dataclass(frozen=True)
+class TicketSuggested:
+    ticket_type: str
+    category_code: str | None
+    content: str
+
+
+@dataclass(frozen=True)
+class CallFinished:
+    """The call ended (either side hung up, or the audio stopped): the seat is in 话后整理."""
+
+    caller_number: str
+    seconds: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class TicketSaved:
+    number: str | None  # None: queued in the outbox until the database is back
+    handling_mode: str
+    unit_name: str | None
+
+
+SessionEvent = (SeatChanged | Ringing | Answered | Missed | Heard | AddressSuggested | KnowledgeFound
+                | TicketSuggested | CallFinished | TicketSaved)
+
+
+class SessionRefused(Exception):
+    """A command the session cannot carry out now; the message is for the agent."""
+
+
+@dataclass
+class TicketInput:
+    """What the agent's form holds when the ticket is saved."""
+
+    ticket_type: str
+    urgency: str
+    category_code: str | None
+    caller_number: str
+    content: str
+
+
+@dataclass
+class Call:
+    """The call on the seat: from ringing to its ticket."""
+
+    incoming: IncomingCall
+    call_id: int
+    tracker: AddressTracker
+    finals: list[str] = field(default_factory=list)
+    recorder: CallRecorder | None = None
+    transcriber: CallTranscriber | None = None
+    hang_up: threading.Event = field(default_factory=threading.Event)  # for a call without recognition
+
+    @property
+    def caller_number(self) -> str:
+        return self.incoming.caller_number
+
+
+@dataclass
+class AddressChoice:
+    """The candidates shown (heard or typed) and the one the agent confirmed."""
+
+    suggestions: list[Address] = field(default_factory=list)
+    confirmed: Address | None = None
+
+
+class CallSession:
+    def __init__(self, ctx: SeatContext, emit: Callable[[SessionEvent], None],
+                 now: Callable[[], dt.datetime] = lambda: dt.datetime.now(SHANGHAI)):
+        self.ctx = ctx
+        self.emit = emit
+        self.now = now
+        self.state = SeatState.OFFLINE
+        self.reason = ""
+        self.phase = CallPhase.IDLE
+        self.call: Call | None = None  # from ringing until its ticket is saved
+        self.address = AddressChoice()
+        self.saved: list[str] = []  # ticket numbers saved in this session
+        self.pool = RecognizerPool(ctx.model) if ctx.model is not None else None
+        self.conn: asyncpg.Connection | None = None
+        self._speech: asyncio.Queue | None = None
+        self._tasks: list[asyncio.Task] = []
+        self._kb_search: asyncio.Task | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # -- seat --------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Sign the agent in on this seat (就绪) and start the heartbeat and outbox replay."""
+        agent_id = check_agent_id(self.ctx.agent_id)
+        self._loop = asyncio.get_running_loop()
+        self.conn = await asyncpg.connect(self.ctx.dsn)
+        await SeatStore(self.conn).ensure_agent(self.ctx.seat_id, agent_id)
+        self.state = SeatState.OFFLINE
+        await self._set_state(SeatState.READY)
+        self._speech = asyncio.Queue()
+        self._tasks = [asyncio.create_task(self._heartbeats()),
+                       asyncio.create_task(self.ctx.writer.run_replayer()),
+                       asyncio.create_task(self._handle_speech())]
+
+    async def close(self) -> None:
+        """Stop everything this session started (the seat state stays as it is)."""
+        if self.call and self.call.transcriber:
+            self.call.transcriber.stop()
+        for task in [*self._tasks, self._kb_search]:
+            if task:
+                task.cancel()
+        if self.conn and not self.conn.is_closed():
+            await self.conn.close()
+        await self.ctx.writer.close()
+
+    async def _set_state(self, state: SeatState, reason: str | None = None) -> None:
+        check_seat_change(self.state, state, reason)
+        await SeatStore(self.conn).record_state(self.ctx.seat_id, self.ctx.agent_id, state, reason)
+        self.state, self.reason = state, reason or ""
+        self.emit(SeatChanged(state, self.reason))
+
+    async def _heartbeats(self) -> None:
+        while True:
+            await asyncio.sleep(self.ctx.settings.console.heartbeat_seconds)
+            await SeatStore(self.conn).heartbeat(self.ctx.seat_id, self.ctx.agent_id)
+
+    async def take_break(self, reason: str) -> None:
+        if self.phase != CallPhase.IDLE:
+            raise SessionRefused("通话中不能小休")
+        await self._set_state(SeatState.BREAK, reason)
+
+    async def back_to_ready(self) -> None:
+        await self._set_state(SeatState.READY)
+
+    async def sign_out(self) -> None:
+        if self.phase in (CallPhase.RINGING, CallPhase.TALKING):
+            raise SessionRefused("通话中不能签退")
+        await self._set_state(SeatState.OFFLINE)
+
+    # -- a call ------------------------------------------------------------------------------------
+    async def ring(self, line) -> bool:
+        """Offer a call from `line` to the seat; False when the seat cannot take one now."""
+        if self.phase != CallPhase.IDLE or self.state != SeatState.READY:
+            return False
+        try:
+            incoming = line.incoming()
+        except (AudioError, OSError) as exc:  # e.g. the headset is not plugged in
+            raise SessionRefused(f"无法接入来电：{exc}") from exc
+        call_id = await CallStore(self.conn).ring(self.ctx.seat_id, incoming.caller_number, self.now(),
+                                                  self.ctx.agent_id)
+        self.call = Call(incoming, call_id, AddressTracker(self.ctx.matcher,
+                                                           self.ctx.settings.console.address_window))
+        self.phase = CallPhase.RINGING
+        self.address = AddressChoice()
+        history = await TicketStore(self.conn).by_caller(incoming.caller_number, 3)
+        self.emit(Ringing(incoming.caller_number, list(history)))
+        return True
+
+    async def answer(self) -> None:
+        if self.phase != CallPhase.RINGING:
+            return
+        call = self.call
+        self.phase = CallPhase.TALKING
+        await self._set_state(SeatState.TALKING)
+        await CallStore(self.conn).answer(call.call_id, self.now())
+        call.recorder = CallRecorder(recording_path(self.ctx.recordings, self.ctx.seat_id, self.now(),
+                                                    call.caller_number), call.incoming.channels)
+        self.emit(Answered(call.caller_number, self.pool is not None))
+        if self.pool is None:
+            threading.Thread(target=self._record_only, args=(call,), name="call-recorder", daemon=True).start()
+            return
+        call.transcriber = CallTranscriber(self.pool.take(), call.incoming.source, self._from_recogniser,
+                                           on_audio=call.recorder)
+        call.transcriber.start()
+
+    def _record_only(self, call: Call) -> None:
+        """No speech model: the call is still recorded (on its own thread)."""
+        seconds = 0.0
+        for chunk in call.incoming.source.chunks():
+            if call.hang_up.is_set():
+                break
+            if hasattr(chunk, "pcm"):
+                call.recorder(chunk)
+                seconds = chunk.start + chunk.seconds
+        self._from_recogniser(Ended(seconds, "source ended"))
+
+    def _from_recogniser(self, event: Partial | Final | Ended) -> None:
+        """Called on the recognition thread: queue the event for the session's loop."""
+        self._loop.call_soon_threadsafe(self._speech.put_nowait, event)
+
+    def hear(self, event: Partial | Final | Ended) -> None:
+        """Feed what a recogniser heard (from the loop): for lines that bring their own
+        transcript, e.g. a simulated call or a transcript relayed by another system."""
+        self._speech.put_nowait(event)
+
+    async def _handle_speech(self) -> None:
+        while True:
+            event = await self._speech.get()
+            try:
+                if self.phase != CallPhase.TALKING:
+                    continue  # a late event of a call that has ended
+                if isinstance(event, Partial):
+                    self.emit(Heard(event.text, False, event.audio_end, event.wall))
+                    self._follow_address("".join(self.call.finals) + event.text, event.wall)
+                elif isinstance(event, Final):
+                    await self._final(event)
+                elif isinstance(event, Ended):
+                    await self._call_ended(event.seconds, event.reason)
+            except Exception:  # one bad event must not stop the call's transcript
+                log.exception("handling %s failed", type(event).__name__)
+
+    async def _final(self, event: Final) -> None:
+        call = self.call
+        call.finals.append(event.text)
+        self.emit(Heard(event.text, True, event.start, event.wall))
+        said = "".join(call.finals)
+        self._follow_address(said, event.wall)
+        if self.ctx.kb is not None:
+            if self._kb_search:
+                self._kb_search.cancel()  # a newer utterance makes it moot
+            recent = "".join(call.finals[-self.ctx.settings.console.kb_utterances:])
+            self._kb_search = asyncio.create_task(self._search_kb(recent))
+        model = self.ctx.category_model
+        category = model.suggest(said) if model else None
+        self.emit(TicketSuggested(suggest_type(said).value,
+                                  category.value if category and category.confidence >= CATEGORY_CONFIDENCE
+                                  else None,
+                                  "来电人反映：" + "，".join(call.finals) + "。"))
+        await CallStore(self.conn).add_utterance(call.call_id, event.text, event.start, event.end)
+
+    async def _search_kb(self, said: str) -> None:
+        """Off the loop: sentence vectors take tens of ms."""
+        self.emit(KnowledgeFound(await asyncio.to_thread(self.ctx.kb.search, said)))
+
+    async def search_knowledge(self, text: str) -> KbResult | None:
+        """A typed question (the agent's own words)."""
+        if self.ctx.kb is None or not text.strip():
+            return None
+        result = await asyncio.to_thread(self.ctx.kb.search, text)
+        self.emit(KnowledgeFound(result))
+        return result
+
+    def _follow_address(self, said: str, recognised_at: float) -> None:
+        if self.address.confirmed is not None:
+            return
+        result = self.call.tracker.update(said)
+        self.address.suggestions = [m.address for m in result.matches]
+        self.emit(AddressSuggested(result, recognised_at))
+
+    async def hang_up(self) -> None:
+        """The agent ends the call (or rejects it while it rings)."""
+        if self.phase == CallPhase.TALKING:
+            if self.call.transcriber:
+                self.call.transcriber.stop()  # its Ended event finishes the call
+            else:
+                self.call.hang_up.set()  # the recording thread stops and reports Ended
+        elif self.phase == CallPhase.RINGING:
+            caller = self.call.caller_number
+            await CallStore(self.conn).hang_up(self.call.call_id, self.now(), None, None)
+            self.call, self.phase = None, CallPhase.IDLE
+            self.emit(Missed(caller))
+
+    async def _call_ended(self, seconds: float, reason: str) -> None:
+        call = self.call
+        self.phase = CallPhase.WRAP_UP
+        if call.transcriber and self.pool:
+            call.transcriber.join(1.0)  # Ended is its last act
+            if not call.transcriber.is_alive():
+                self.pool.give_back(call.transcriber.recognizer)  # warm for the next call
+        recorded = call.recorder.close() if call.recorder else None
+        await CallStore(self.conn).hang_up(call.call_id, self.now(),
+                                           str(call.recorder.path) if call.recorder else None, recorded)
+        await self._set_state(SeatState.WRAP_UP)
+        self.emit(CallFinished(call.caller_number, seconds, reason))
+
+    # -- address -----------------------------------------------------------------------------------
+    async def search_address(self, text: str) -> MatchResult:
+        """A typed address: matched off the loop; its candidates become the suggestions."""
+        result = await asyncio.to_thread(self.ctx.matcher.match, text)
+        self.address = AddressChoice([m.address for m in result.matches])
+        self.emit(AddressSuggested(result, None))
+        return result
+
+    async def confirm_address(self, index: int) -> tuple[Address, list]:
+        """Confirm suggestion `index`; returns it with the open tickets at that address."""
+        if index >= len(self.address.suggestions):
+            raise SessionRefused("没有这个地址候选")
+        self.address.confirmed = self.address.suggestions[index]
+        address = self.address.confirmed
+        return address, await TicketStore(self.conn).open_at_address(address.address_code, 3)
+
+    # -- the ticket --------------------------------------------------------------------------------
+    def ticket_info(self, ticket_type: str, urgency: str, category_code: str | None):
+        """(unit, deadline) the ticket would get now — shown before saving."""
+        return (self.ctx.route(self.address.confirmed, category_code),
+                self.ctx.deadline(ticket_type, urgency, self.now()))
+
+    async def save(self, form: TicketInput, handling_mode: str = HandlingMode.DISPATCH,
+                   kb_article_id: str | None = None) -> Submission:
+        """Validate and store the ticket (or queue it when the database is away), then the
+        seat is 就绪 again. A TicketValidationError names every bad field."""
+        if self.phase == CallPhase.RINGING:
+            raise SessionRefused("来电振铃中：先接听（F3）")
+        if self.phase == CallPhase.TALKING:
+            raise SessionRefused("通话中：先挂断（F4）再保存")
+        address = self.address.confirmed
+        unit = self.ctx.route(address, form.category_code)
+        draft = TicketDraft(
+            ticket_type=form.ticket_type, content=form.content, caller_number=form.caller_number,
+            urgency=form.urgency, handling_mode=handling_mode, category_code=form.category_code,
+            address_code=address.address_code if address else None,
+            address_text=address.full_address if address else "",
+            unit_code=unit.code if (unit and handling_mode == HandlingMode.DISPATCH) else None,
+            kb_article_id=kb_article_id, call_id=self.call.call_id if self.call else None,
+            seat_id=self.ctx.seat_id, agent_id=self.ctx.agent_id)
+        submission = await self.ctx.writer.submit(draft)
+        number = submission.stored.ticket_no if submission.stored else None
+        self.saved.append(number or "（已暂存本地，数据库恢复后自动补录）")
+        self.call, self.phase, self.address = None, CallPhase.IDLE, AddressChoice()
+        if self.state != SeatState.READY:
+            await self._set_state(SeatState.READY)
+        self.emit(TicketSaved(number, handling_mode,
+                              unit.name if unit and handling_mode == HandlingMode.DISPATCH else None))
+        return submission
+

@@ -1,0 +1,1 @@
+"""Quality inspection without UI: sampling rules, automatic pre-checks, scorecards, reports."""
