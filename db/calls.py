@@ -16,13 +16,9 @@ class CallStore:
 
     async def ring(self, seat_id: int | None, caller_number: str, at: dt.datetime,
                    agent_id: str | None = None) -> int:
-        try:
-            number = normalize_phone(caller_number)
-        except ValueError:
-            number = (caller_number or "未知号码")[:32]  # keep the call even if the number is odd
         return await self.db.fetchval(
             "INSERT INTO calls (seat_id, agent_id, caller_number, ring_at) VALUES ($1, $2, $3, $4) RETURNING id",
-            seat_id, agent_id, number, at)
+            seat_id, agent_id, _stored_number(caller_number), at)
 
     async def answer(self, call_id: int, at: dt.datetime) -> None:
         await self.db.execute("UPDATE calls SET answer_at = $2 WHERE id = $1", call_id, at)
@@ -39,6 +35,18 @@ class CallStore:
             "UPDATE calls SET transcript = transcript || $2::jsonb WHERE id = $1", call_id,
             json.dumps([{"text": text, "start": start, "end": end}], ensure_ascii=False))
 
+    async def insert_finished(self, seat_id: int | None, agent_id: str | None, caller_number: str,
+                              ring_at: dt.datetime, answer_at: dt.datetime | None, end_at: dt.datetime,
+                              recording_path: str | None, recording_seconds: float | None,
+                              transcript: list[dict]) -> int:
+        """A whole call at once: one that rang while the database was away."""
+        return await self.db.fetchval(
+            """INSERT INTO calls (seat_id, agent_id, caller_number, ring_at, answer_at, end_at,
+                                  recording_path, recording_seconds, transcript)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb) RETURNING id""",
+            seat_id, agent_id, _stored_number(caller_number), ring_at, answer_at, end_at, recording_path,
+            recording_seconds, json.dumps(transcript, ensure_ascii=False))
+
     async def get(self, call_id: int) -> asyncpg.Record | None:
         return await self.db.fetchrow("SELECT * FROM calls WHERE id = $1", call_id)
 
@@ -47,3 +55,11 @@ class CallStore:
         return await self.db.fetchrow(
             "SELECT id, caller_number, answer_at, transcript FROM calls WHERE seat_id = $1 AND end_at IS NULL "
             "ORDER BY id DESC LIMIT 1", seat_id)
+
+
+def _stored_number(caller_number: str) -> str:
+    """The normalised number, or what came (cut to fit): the call is kept even if the number is odd."""
+    try:
+        return normalize_phone(caller_number)
+    except ValueError:
+        return (caller_number or "未知号码")[:32]

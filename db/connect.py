@@ -24,6 +24,21 @@ class DatabaseUnavailable(RuntimeError):
     """PostgreSQL could not be reached."""
 
 
+# Server-side error classes that mean "try again later": connection exceptions (08),
+# insufficient resources (53), operator intervention (57: shutdown, crash, cannot connect now).
+_UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "57")
+COMMAND_TIMEOUT = 10  # seconds: a server that hangs counts as away, the seat does not wait
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Does this error mean the database is not there right now (so the work should wait
+    and be retried), rather than that the request is wrong?"""
+    if isinstance(exc, (DatabaseUnavailable, *UNAVAILABLE, asyncpg.InternalClientError)):
+        return True
+    state = getattr(exc, "sqlstate", None) or ""
+    return isinstance(exc, asyncpg.PostgresError) and state[:2] in _UNAVAILABLE_SQLSTATE_CLASSES
+
+
 def describe(dsn: str) -> str:
     """The DSN without a password, for messages."""
     if "@" in dsn and ":" in dsn.split("@", 1)[0].split("//", 1)[-1]:
@@ -35,14 +50,15 @@ def describe(dsn: str) -> str:
 
 async def connect(dsn: str, timeout: float = 10) -> asyncpg.Connection:
     try:
-        return await asyncpg.connect(dsn, timeout=timeout)
+        return await asyncpg.connect(dsn, timeout=timeout, command_timeout=COMMAND_TIMEOUT)
     except UNAVAILABLE as exc:
         raise DatabaseUnavailable(f"cannot reach PostgreSQL at {describe(dsn)}: {exc}") from exc
 
 
 async def create_pool(dsn: str, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
     try:
-        return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, timeout=10)
+        return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, timeout=10,
+                                         command_timeout=COMMAND_TIMEOUT)
     except UNAVAILABLE as exc:
         raise DatabaseUnavailable(f"cannot reach PostgreSQL at {describe(dsn)}: {exc}") from exc
 

@@ -6,6 +6,7 @@ seat_events for the wallboard).  Which changes are allowed is `domain.seats`.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 
 import asyncpg
@@ -48,14 +49,16 @@ class SeatStore:
             agent_id, agent_name or agent_id)
 
     async def record_state(self, seat_id: int, agent_id: str | None, state: SeatState,
-                           reason: str | None = None) -> int:
-        """Append the seat event (and beat the heart in the same transaction)."""
+                           reason: str | None = None, at: dt.datetime | None = None) -> int:
+        """Append the seat event (and beat the heart in the same transaction); `at` when the
+        change happened earlier (recorded while the database was away)."""
         async with connection(self.db) as conn:
             async with conn.transaction():
                 await _beat(conn, seat_id, agent_id)
                 return await conn.fetchval(
-                    "INSERT INTO seat_events (seat_id, agent_id, state, reason) VALUES ($1, $2, $3, $4) "
-                    "RETURNING id", seat_id, agent_id, str(state), reason)
+                    "INSERT INTO seat_events (seat_id, agent_id, state, reason, at) "
+                    "VALUES ($1, $2, $3, $4, coalesce($5, now())) RETURNING id",
+                    seat_id, agent_id, str(state), reason, at)
 
     async def heartbeat(self, seat_id: int, agent_id: str | None) -> None:
         await _beat(self.db, seat_id, agent_id)

@@ -78,8 +78,8 @@ def _line_of(text: str, table: str, key: str | None) -> int:
     return header_line
 
 
-def _check_value(name: str, default, value):
-    """The value converted to the default's type, or a reason it cannot be."""
+def _check_value(kind: str, default, value):
+    """The value checked against the field's declared type (`kind`), or a reason it is not one."""
     if isinstance(default, MappingProxyType):
         if not isinstance(value, dict):
             raise TypeError("must be a table of ticket type = working days")
@@ -99,7 +99,7 @@ def _check_value(name: str, default, value):
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"must be a number, got {value!r}")
-    if isinstance(default, int) and not isinstance(value, int):
+    if kind == "int" and not isinstance(value, int):
         raise TypeError(f"must be a whole number, got {value!r}")
     if value <= 0:
         raise TypeError(f"must be positive, got {value!r}")
@@ -122,14 +122,15 @@ def parse_settings(text: str, source: str = "hotline.toml") -> Settings:
         if not isinstance(raw, dict):
             raise SettingsError(f"{source}: '{table}' must be a table [{table}]")
         defaults = kind()
+        declared = {f.name: f.type for f in dataclasses.fields(kind)}
         values = {}
         for key, value in raw.items():
             line = _line_of(text, table, key)
-            if key not in {f.name for f in dataclasses.fields(kind)}:
+            if key not in declared:
                 known = ", ".join(f.name for f in dataclasses.fields(kind))
                 raise SettingsError(f"{source}:{line}: [{table}] unknown key '{key}' (expected one of {known})")
             try:
-                values[key] = _check_value(key, getattr(defaults, key), value)
+                values[key] = _check_value(declared[key], getattr(defaults, key), value)
             except TypeError as exc:
                 raise SettingsError(f"{source}:{line}: [{table}] {key} {exc}") from None
         sections[table] = kind(**values)

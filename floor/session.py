@@ -15,11 +15,12 @@ import datetime as dt
 import logging
 import threading
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Awaitable, Callable
 
 import asyncpg
 
 from db.calls import CallStore
+from db.connect import UNAVAILABLE, DatabaseUnavailable, connect, is_unavailable
 from db.outbox import Submission
 from db.seats import SeatStore
 from db.tickets import TicketStore
@@ -111,7 +112,15 @@ class TicketSaved:
     unit_name: str | None
 
 
-SessionEvent = (SeatChanged | Ringing | Answered | Missed | Heard | AddressSuggested | KnowledgeFound
+@dataclass(frozen=True)
+class DatabaseStatus:
+    """The seat lost (or got back) its database: it keeps working, its writes wait."""
+
+    online: bool
+    waiting: int = 0  # writes waiting for the database
+
+
+SessionEvent = (DatabaseStatus | SeatChanged | Ringing | Answered | Missed | Heard | AddressSuggested | KnowledgeFound
                 | TicketSuggested | CallFinished | TicketSaved)
 
 
@@ -135,9 +144,12 @@ class Call:
     """The call on the seat: from ringing to its ticket."""
 
     incoming: IncomingCall
-    call_id: int
+    call_id: int | None  # None: it rang while the database was away (stored whole later)
     tracker: AddressTracker
+    ring_at: dt.datetime
+    answer_at: dt.datetime | None = None
     finals: list[str] = field(default_factory=list)
+    utterances: list[dict] = field(default_factory=list)
     recorder: CallRecorder | None = None
     transcriber: CallTranscriber | None = None
     hang_up: threading.Event = field(default_factory=threading.Event)  # for a call without recognition
@@ -169,6 +181,9 @@ class CallSession:
         self.saved: list[str] = []  # ticket numbers saved in this session
         self.pool = RecognizerPool(ctx.model) if ctx.model is not None else None
         self.conn: asyncpg.Connection | None = None
+        self.online = False
+        self._waiting: list[Callable[[asyncpg.Connection], Awaitable]] = []  # writes, in order
+        self._reconnecting: asyncio.Task | None = None
         self._speech: asyncio.Queue | None = None
         self._tasks: list[asyncio.Task] = []
         self._kb_search: asyncio.Task | None = None
@@ -179,7 +194,8 @@ class CallSession:
         """Sign the agent in on this seat (就绪) and start the heartbeat and outbox replay."""
         agent_id = check_agent_id(self.ctx.agent_id)
         self._loop = asyncio.get_running_loop()
-        self.conn = await asyncpg.connect(self.ctx.dsn)
+        self.conn = await connect(self.ctx.dsn)
+        self.online = True
         await SeatStore(self.conn).ensure_agent(self.ctx.seat_id, agent_id)
         self.state = SeatState.OFFLINE
         await self._set_state(SeatState.READY)
@@ -192,23 +208,79 @@ class CallSession:
         """Stop everything this session started (the seat state stays as it is)."""
         if self.call and self.call.transcriber:
             self.call.transcriber.stop()
-        for task in [*self._tasks, self._kb_search]:
+        for task in [*self._tasks, self._kb_search, self._reconnecting]:
             if task:
                 task.cancel()
         if self.conn and not self.conn.is_closed():
-            await self.conn.close()
+            try:
+                await asyncio.wait_for(self.conn.close(), 2)
+            except (asyncio.TimeoutError, *UNAVAILABLE):
+                self.conn.terminate()
         await self.ctx.writer.close()
+
+    # -- the database link -------------------------------------------------------------------------
+    async def _db(self, step: Callable[[asyncpg.Connection], Awaitable], *, must_land: bool = False,
+                  fallback=None):
+        """One database step on the seat's connection. When the database is away the seat goes
+        on: the step is kept to run on reconnection when it `must_land` (a write), otherwise
+        `fallback` is returned (a read, a heartbeat)."""
+        if self.online:
+            try:
+                return await step(self.conn)
+            except Exception as exc:
+                if not is_unavailable(exc):
+                    raise
+                self._went_away(exc)
+        if must_land:
+            self._waiting.append(step)
+        return fallback
+
+    def _went_away(self, exc: BaseException) -> None:
+        log.warning("database unavailable (%s): the seat works on, its writes wait", exc)
+        self.online = False
+        self.emit(DatabaseStatus(False, len(self._waiting)))
+        if self._reconnecting is None or self._reconnecting.done():
+            self._reconnecting = asyncio.create_task(self._reconnect())
+
+    async def _reconnect(self) -> None:
+        """Back off from 0.5 s to 10 s between tries; on success run the waiting writes in
+        order, then the seat is online again."""
+        delay = 0.5
+        while True:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+            try:
+                conn = await connect(self.ctx.dsn, timeout=5)
+            except DatabaseUnavailable:
+                continue
+            try:
+                while self._waiting:
+                    await self._waiting[0](conn)
+                    self._waiting.pop(0)
+                await SeatStore(conn).heartbeat(self.ctx.seat_id, self.ctx.agent_id)
+            except Exception as exc:
+                if not is_unavailable(exc):
+                    raise
+                await conn.close(timeout=1)
+                continue
+            old, self.conn, self.online = self.conn, conn, True
+            if old is not None and not old.is_closed():
+                old.terminate()
+            self.emit(DatabaseStatus(True))
+            return
 
     async def _set_state(self, state: SeatState, reason: str | None = None) -> None:
         check_seat_change(self.state, state, reason)
-        await SeatStore(self.conn).record_state(self.ctx.seat_id, self.ctx.agent_id, state, reason)
+        at = dt.datetime.now(SHANGHAI)  # when it happened, also if it is written later
+        seat, agent = self.ctx.seat_id, self.ctx.agent_id
+        await self._db(lambda c: SeatStore(c).record_state(seat, agent, state, reason, at), must_land=True)
         self.state, self.reason = state, reason or ""
         self.emit(SeatChanged(state, self.reason))
 
     async def _heartbeats(self) -> None:
         while True:
             await asyncio.sleep(self.ctx.settings.console.heartbeat_seconds)
-            await SeatStore(self.conn).heartbeat(self.ctx.seat_id, self.ctx.agent_id)
+            await self._db(lambda c: SeatStore(c).heartbeat(self.ctx.seat_id, self.ctx.agent_id))
 
     async def take_break(self, reason: str) -> None:
         if self.phase != CallPhase.IDLE:
@@ -232,15 +304,28 @@ class CallSession:
             incoming = line.incoming()
         except (AudioError, OSError) as exc:  # e.g. the headset is not plugged in
             raise SessionRefused(f"无法接入来电：{exc}") from exc
-        call_id = await CallStore(self.conn).ring(self.ctx.seat_id, incoming.caller_number, self.now(),
-                                                  self.ctx.agent_id)
+        ring_at = self.now()
+        call_id = await self._db(lambda c: CallStore(c).ring(self.ctx.seat_id, incoming.caller_number,
+                                                             ring_at, self.ctx.agent_id))
         self.call = Call(incoming, call_id, AddressTracker(self.ctx.matcher,
-                                                           self.ctx.settings.console.address_window))
+                                                           self.ctx.settings.console.address_window), ring_at)
         self.phase = CallPhase.RINGING
         self.address = AddressChoice()
-        history = await TicketStore(self.conn).by_caller(incoming.caller_number, 3)
+        history = await self._db(lambda c: TicketStore(c).by_caller(incoming.caller_number, 3), fallback=[])
         self.emit(Ringing(incoming.caller_number, list(history)))
         return True
+
+    async def _call_write(self, call: Call, step, ended: dt.datetime | None = None,
+                          recording: tuple[str | None, float | None] = (None, None)) -> None:
+        """A change to the call row; a call that rang while the database was away has no row
+        yet and is stored whole when it ends."""
+        if call.call_id is not None:
+            await self._db(lambda c: step(c, call.call_id), must_land=True)
+        elif ended is not None:
+            seat, agent = self.ctx.seat_id, self.ctx.agent_id
+            await self._db(lambda c: CallStore(c).insert_finished(
+                seat, agent, call.caller_number, call.ring_at, call.answer_at, ended, *recording,
+                list(call.utterances)), must_land=True)
 
     async def answer(self) -> None:
         if self.phase != CallPhase.RINGING:
@@ -248,7 +333,8 @@ class CallSession:
         call = self.call
         self.phase = CallPhase.TALKING
         await self._set_state(SeatState.TALKING)
-        await CallStore(self.conn).answer(call.call_id, self.now())
+        call.answer_at = self.now()
+        await self._call_write(call, lambda c, call_id: CallStore(c).answer(call_id, call.answer_at))
         call.recorder = CallRecorder(recording_path(self.ctx.recordings, self.ctx.seat_id, self.now(),
                                                     call.caller_number), call.incoming.channels)
         self.emit(Answered(call.caller_number, self.pool is not None))
@@ -312,7 +398,9 @@ class CallSession:
                                   category.value if category and category.confidence >= CATEGORY_CONFIDENCE
                                   else None,
                                   "来电人反映：" + "，".join(call.finals) + "。"))
-        await CallStore(self.conn).add_utterance(call.call_id, event.text, event.start, event.end)
+        call.utterances.append({"text": event.text, "start": event.start, "end": event.end})
+        await self._call_write(call, lambda c, call_id: CallStore(c).add_utterance(
+            call_id, event.text, event.start, event.end))
 
     async def _search_kb(self, said: str) -> None:
         """Off the loop: sentence vectors take tens of ms."""
@@ -341,8 +429,10 @@ class CallSession:
             else:
                 self.call.hang_up.set()  # the recording thread stops and reports Ended
         elif self.phase == CallPhase.RINGING:
-            caller = self.call.caller_number
-            await CallStore(self.conn).hang_up(self.call.call_id, self.now(), None, None)
+            call, end_at = self.call, self.now()
+            await self._call_write(call, lambda c, call_id: CallStore(c).hang_up(call_id, end_at, None, None),
+                                   ended=end_at)
+            caller = call.caller_number
             self.call, self.phase = None, CallPhase.IDLE
             self.emit(Missed(caller))
 
@@ -354,8 +444,9 @@ class CallSession:
             if not call.transcriber.is_alive():
                 self.pool.give_back(call.transcriber.recognizer)  # warm for the next call
         recorded = call.recorder.close() if call.recorder else None
-        await CallStore(self.conn).hang_up(call.call_id, self.now(),
-                                           str(call.recorder.path) if call.recorder else None, recorded)
+        path, end_at = (str(call.recorder.path) if call.recorder else None), self.now()
+        await self._call_write(call, lambda c, call_id: CallStore(c).hang_up(call_id, end_at, path, recorded),
+                               ended=end_at, recording=(path, recorded))
         await self._set_state(SeatState.WRAP_UP)
         self.emit(CallFinished(call.caller_number, seconds, reason))
 
@@ -373,7 +464,8 @@ class CallSession:
             raise SessionRefused("没有这个地址候选")
         self.address.confirmed = self.address.suggestions[index]
         address = self.address.confirmed
-        return address, await TicketStore(self.conn).open_at_address(address.address_code, 3)
+        return address, await self._db(
+            lambda c: TicketStore(c).open_at_address(address.address_code, 3), fallback=[])
 
     # -- the ticket --------------------------------------------------------------------------------
     def ticket_info(self, ticket_type: str, urgency: str, category_code: str | None):

@@ -9,7 +9,7 @@ import pytest
 
 from db import migrate
 from db.embedded import EmbeddedPostgres
-from db.outbox import Outbox, TicketWriter
+from db.outbox import Outbox, OutboxError, TicketWriter, decode_record
 from domain.tickets import TicketDraft, TicketRules, TicketValidationError
 from db.reference import ReferenceStore
 from domain.routing import parse_units
@@ -139,6 +139,78 @@ async def test_permanently_refused_ticket_is_parked_with_its_reason(own_server, 
     assert await writer.replay() == 1
     await writer.close()
     assert outbox.pending() == []
-    parked = [json.loads(line) for line in outbox.rejected_path.read_text().splitlines()]
+    parked = [decode_record(line) for line in outbox.rejected_path.read_bytes().splitlines(keepends=True)]
     assert parked[0]["ticket"]["idempotency_key"] == str(bad.idempotency_key)
     assert "foreign key" in parked[0]["error"]
+
+
+def test_a_damaged_line_is_moved_aside_and_the_rest_replays(tmp_path):
+    path = tmp_path / "outbox.jsonl"
+    outbox = Outbox(path)
+    a, b, c = draft(1), draft(2), draft(3)
+    outbox.put(a)
+    with open(path, "ab") as fh:
+        fh.write(b"\x00\x00garbage from a bad sector\n")
+        fh.write(b'{"ticket": {"idempotency_key": "not-a-ticket"}}\n')  # valid JSON, not a ticket
+    outbox.put(b)
+    lines = path.read_bytes().splitlines(keepends=True)
+    altered = lines[-1].replace("第2号".encode(), "第9号".encode())  # a changed byte: checksum fails
+    path.write_bytes(b"".join(lines[:-1]) + altered)
+    outbox.put(c)
+    assert [p.idempotency_key for p in outbox.pending()] == [a.idempotency_key, c.idempotency_key]
+    aside = [json.loads(line.split(b" ", 1)[1]) for line in outbox.corrupt_path.read_bytes().splitlines()]
+    assert [r["line"] for r in aside] == [2, 3, 4]
+    outbox.pending()  # read again: nothing is set aside twice
+    assert len(outbox.corrupt_path.read_bytes().splitlines()) == 3
+
+
+def test_a_torn_line_does_not_swallow_the_next_record(tmp_path):
+    path = tmp_path / "outbox.jsonl"
+    outbox = Outbox(path)
+    outbox.put(draft(1))
+    with open(path, "ab") as fh:  # a crash in the middle of a write, then the console restarts
+        fh.write(b"1234abcd {\"ticket\": {\"idempo")
+    later = draft(2)
+    Outbox(path).put(later)
+    assert [p.idempotency_key for p in Outbox(path).pending()][-1] == later.idempotency_key
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A 64 KiB tmpfs: the outbox's disk fills up."""
+    import os
+    import shutil
+    import subprocess
+    mount = tmp_path / "small"
+    mount.mkdir()
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        pytest.skip("mounting a tmpfs needs root")
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=True)
+
+
+async def test_a_full_disk_refuses_loudly_and_keeps_what_was_queued(full_disk):
+    outbox = Outbox(full_disk / "outbox.jsonl")
+    writer = TicketWriter("postgresql://nobody@/none?host=/nonexistent", outbox, TicketRules.default())
+    acknowledged = []
+    with pytest.raises(OutboxError):
+        for i in range(1000):
+            result = await writer.submit(draft(i, content="很长的诉求内容" * 100))
+            assert result.queued
+            acknowledged.append(result.draft.idempotency_key)
+    assert acknowledged, "some tickets fit before the disk was full"
+    # every acknowledged ticket is there, whole; the refused one left nothing behind
+    assert [p.idempotency_key for p in outbox.pending()] == acknowledged
+    assert not outbox.corrupt_path.exists()
+
+
+async def test_the_database_refusing_a_ticket_is_a_validation_error(own_server, tmp_path):
+    _, dsn = own_server
+    writer = TicketWriter(dsn, Outbox(tmp_path / "outbox.jsonl"), TicketRules.default())
+    with pytest.raises(TicketValidationError) as refused:
+        await writer.submit(draft(1, category_code="999999"))
+    await writer.close()
+    assert refused.value.errors == {"category_code": "未知分类"}

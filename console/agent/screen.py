@@ -15,7 +15,8 @@ from textual.widgets import Footer
 from domain.seats import SeatStateError
 from domain.tickets import TicketValidationError
 from domain.vocabulary import CallPhase, HandlingMode, SeatState
-from floor.session import (AddressSuggested, Answered, CallFinished, CallSession, Heard,
+from db.outbox import OutboxError
+from floor.session import (AddressSuggested, Answered, CallFinished, CallSession, DatabaseStatus, Heard,
                            KnowledgeFound, Missed, Ringing, SeatChanged, SessionEvent, SessionRefused,
                            TicketSaved, TicketSuggested)
 
@@ -70,7 +71,11 @@ class AgentScreen(Screen):
         """Called by the session (on the UI loop) for everything that happens on the seat."""
         caller = self.query_one(CallerLine)
         form = self.query_one(TicketForm)
-        if isinstance(event, SeatChanged):
+        if isinstance(event, DatabaseStatus):
+            self.query_one(SeatBar).note = "" if event.online else "[b red]数据库连接中断，工单暂存本机[/]"
+            if event.online:
+                self.notify("数据库已恢复，暂存的记录正在补录")
+        elif isinstance(event, SeatChanged):
             self.query_one(SeatBar).set_state(event.state, event.reason)
         elif isinstance(event, Ringing):
             caller.ringing(event.caller_number, event.history)
@@ -189,6 +194,10 @@ class AgentScreen(Screen):
             await self.session.save(form.values(), handling_mode, kb_article_id)
         except SessionRefused as exc:
             self.notify(str(exc), severity="warning")
+        except OutboxError as exc:  # nothing was acknowledged: the form keeps the ticket
+            form.info("[b red]工单未保存：数据库不可用且本机无法暂存（磁盘已满或不可写），请勿关闭，联系班长[/]")
+            self.notify(f"工单未保存：本机暂存失败（{escape(exc.strerror or str(exc))}）", severity="error",
+                        timeout=30)
         except TicketValidationError as exc:
             reasons = "；".join(exc.errors.values())
             form.info(f"[red]{escape(reasons)}[/]")
