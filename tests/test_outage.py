@@ -139,3 +139,30 @@ async def test_a_console_works_through_database_outages(own_server, long_call):
                           ("通话中", None), ("话后整理", None), ("就绪", None), ("离线", None)]
     finally:
         await conn.close()
+
+
+async def test_the_wallboard_reconnects_and_catches_up(own_server):
+    from console.wallboard.app import Wallboard
+    from console.wallboard.seat_tile import SeatTile
+    from db.seats import SeatStore
+    from domain.seats import load_seats
+    from domain.settings import AlertLimits
+
+    server, dsn = own_server
+    app = Wallboard(dsn, load_seats(REPO / "seats.toml"), AlertLimits())
+    async with app.run_test(size=(200, 50)) as pilot:
+        await until(pilot, lambda: app.online)
+        await stop(server)
+        await until(pilot, lambda: not app.online)
+        await until(pilot, lambda: "数据库连接中断" in str(app.query_one("#connection").content))
+        await start(server)
+        conn = await asyncpg.connect(dsn)
+        seats = SeatStore(conn)
+        await seats.ensure_agent(7, "W007")  # signed in while the board was away
+        await seats.record_state(7, "W007", "就绪")
+        await until(pilot, lambda: app.online, seconds=30)
+        await until(pilot, lambda: app.query_one("#seat-7", SeatTile).view.state == "就绪")
+        assert str(app.query_one("#connection").content) == ""
+        await seats.record_state(7, "W007", "小休", "用餐")  # and it listens again
+        await until(pilot, lambda: app.query_one("#seat-7", SeatTile).view.state == "小休")
+        await conn.close()

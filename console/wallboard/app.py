@@ -15,6 +15,7 @@ import asyncpg
 from textual.app import App
 from textual.message import Message
 
+from db.connect import connect, is_unavailable
 from db.wallboard import WallboardStore
 from domain.alerts import SeatView
 from domain.seats import Seat
@@ -50,29 +51,57 @@ class Wallboard(App):
         self._figures_stale = True
         self.conn: asyncpg.Connection | None = None
         self.listener: asyncpg.Connection | None = None
+        self.online = False
+        self._next_try = 0.0  # when to try reconnecting (monotonic)
+        self._backoff = 0.5
 
     def get_default_screen(self) -> FloorScreen:
         return self.floor
 
     async def on_mount(self) -> None:
-        self.conn = await asyncpg.connect(self.dsn)
-        self.listener = await asyncpg.connect(self.dsn)
-        for channel in CHANNELS:
-            await self.listener.add_listener(channel, self._on_notify)
-        for r in await WallboardStore(self.conn).seats():
+        await self._connect()
+        self.set_interval(1.0, self._tick)
+        await self._tick()
+
+    async def _connect(self) -> bool:
+        """(Re)connect, listen, and read every seat's state afresh (events were missed while
+        away); False while the database is still away."""
+        try:
+            conn = await connect(self.dsn, timeout=5)
+            listener = await connect(self.dsn, timeout=5)
+            for channel in CHANNELS:
+                await listener.add_listener(channel, self._on_notify)
+            listener.add_termination_listener(lambda _: self._lost())
+            seats = await WallboardStore(conn).seats()
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            self._lost()
+            return False
+        await self._close()
+        self.conn, self.listener, self.online, self._backoff = conn, listener, True, 0.5
+        for r in seats:
             view = self.views.get(r["id"])
             if view and r["state"]:
                 view.state, view.reason, view.agent = r["state"], r["reason"] or "", r["agent_id"] or ""
                 view.since = r["since"].timestamp()
             if view and r["heartbeat"]:
                 view.heartbeat = r["heartbeat"].timestamp()
-        self.set_interval(1.0, self._tick)
-        await self._tick()
+        self._figures_stale = True
+        return True
 
-    async def on_unmount(self) -> None:
+    def _lost(self) -> None:
+        if self.online or not self._next_try:
+            self._next_try = time.monotonic() + self._backoff
+        self.online = False
+
+    async def _close(self) -> None:
         for c in (self.listener, self.conn):
             if c and not c.is_closed():
-                await c.close()
+                c.terminate()
+
+    async def on_unmount(self) -> None:
+        await self._close()
 
     def _on_notify(self, connection, pid, channel, payload) -> None:
         self.post_message(Notified(channel, json.loads(payload), time.time()))
@@ -99,15 +128,27 @@ class Wallboard(App):
 
     async def _tick(self) -> None:
         # the floor keeps following while a seat's detail is open on top of it
-        if not self.floor.is_mounted or self.conn is None or self.conn.is_closed():
+        if not self.floor.is_mounted:
             return
+        if not self.online and time.monotonic() >= self._next_try:
+            self._backoff = min(self._backoff * 2, 10.0)
+            self._next_try = time.monotonic() + self._backoff
+            await self._connect()
         self.floor.tick()
-        if self._figures_stale:
+        self.floor.show_connection(self.online)
+        if self._figures_stale and self.online:
+            try:
+                figures = await WallboardStore(self.conn).today(self.now())
+            except Exception as exc:
+                if not is_unavailable(exc):
+                    raise
+                self._lost()
+                return
             self._figures_stale = False
-            self.floor.show_figures(await WallboardStore(self.conn).today(self.now()))
+            self.floor.show_figures(figures)
 
     async def action_drill(self) -> None:
         seat_id = self.floor.focused_seat()
-        if seat_id is not None:
+        if seat_id is not None and self.online:
             detail = await WallboardStore(self.conn).seat_detail(seat_id, self.now())
             self.push_screen(SeatDetailScreen(seat_id, detail))

@@ -27,6 +27,7 @@ class FiguresPanel(Vertical):
         border-left: solid $primary;
     }
     FiguresPanel #counts { height: 1; text-style: bold; }
+    FiguresPanel #connection { height: auto; color: $error; text-style: bold; }
     FiguresPanel .caption { color: $text-muted; height: 1; }
     FiguresPanel #hourly { height: 3; }
     FiguresPanel #figures { height: auto; margin: 1 0; }
@@ -34,11 +35,16 @@ class FiguresPanel(Vertical):
     """
 
     def compose(self) -> ComposeResult:
+        yield Static("", id="connection")
         yield Static("", id="counts")
         yield Static("今日来电（每小时）", classes="caption")
         yield Sparkline([0] * 24, id="hourly")
         yield Static("", id="figures")
         yield Static("", id="alerts")
+
+    def show_connection(self, online: bool) -> None:
+        """While the database is away the tiles show what was last heard (and age)."""
+        self.query_one("#connection", Static).update("" if online else "数据库连接中断，正在重连（座席状态为最后已知）")
 
     def show_counts(self, counts: dict[str, int], alerts: list[str]) -> None:
         self.query_one("#counts", Static).update(

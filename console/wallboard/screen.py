@@ -57,6 +57,9 @@ class FloorScreen(Screen):
                 alerts.append(alert)
         self.query_one(FiguresPanel).show_counts(counts, alerts)
 
+    def show_connection(self, online: bool) -> None:
+        self.query_one(FiguresPanel).show_connection(online)
+
     def show_figures(self, figures: dict) -> None:
         self.query_one(FiguresPanel).show_figures(figures)
 
