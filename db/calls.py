@@ -20,14 +20,19 @@ class CallStore:
             "INSERT INTO calls (seat_id, agent_id, caller_number, ring_at) VALUES ($1, $2, $3, $4) RETURNING id",
             seat_id, agent_id, _stored_number(caller_number), at)
 
-    async def answer(self, call_id: int, at: dt.datetime) -> None:
-        await self.db.execute("UPDATE calls SET answer_at = $2 WHERE id = $1", call_id, at)
+    async def answer(self, call_id: int, at: dt.datetime, recording_path: str | None = None) -> None:
+        """The call is answered; its recording is linked now, so it is found even if the
+        console dies before the call ends."""
+        await self.db.execute("UPDATE calls SET answer_at = $2, recording_path = $3 WHERE id = $1",
+                              call_id, at, recording_path)
 
     async def hang_up(self, call_id: int, at: dt.datetime, recording_path: str | None,
-                      recording_seconds: float | None) -> None:
+                      recording_seconds: float | None, reason: str | None = None) -> None:
+        """The call ends (each column is written once: see migration 007)."""
         await self.db.execute(
-            "UPDATE calls SET end_at = $2, recording_path = $3, recording_seconds = $4 WHERE id = $1",
-            call_id, at, recording_path, recording_seconds)
+            """UPDATE calls SET end_at = $2, recording_path = coalesce(recording_path, $3),
+                   recording_seconds = $4, end_reason = $5 WHERE id = $1""",
+            call_id, at, recording_path, recording_seconds, reason)
 
     async def add_utterance(self, call_id: int, text: str, start: float, end: float) -> None:
         """Append one final utterance while the call goes on (the wallboard shows the tail)."""

@@ -13,6 +13,7 @@ import asyncpg
 
 from domain.seats import Seat, SeatStateError
 from domain.vocabulary import SeatState
+from domain.workdays import SHANGHAI
 
 from .connect import connection
 
@@ -59,6 +60,32 @@ class SeatStore:
                     "INSERT INTO seat_events (seat_id, agent_id, state, reason, at) "
                     "VALUES ($1, $2, $3, $4, coalesce($5, now())) RETURNING id",
                     seat_id, agent_id, str(state), reason, at)
+
+    async def claim(self, seat_id: int, agent_id: str, silent_for: float, take_over: bool = False) -> None:
+        """Make sure no other live console holds the seat before this one signs in: a seat
+        is held while its latest state is not 离线 and its heartbeat is fresh. `take_over`
+        signs the holder out instead (logged as a seat event with the reason)."""
+        async with connection(self.db) as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(12345, 1000 + $1::int)", seat_id)
+            holder = await conn.fetchrow(
+                """SELECT e.state, h.agent_id, h.pid, h.at FROM seat_heartbeats h
+                   JOIN LATERAL (SELECT state FROM seat_events WHERE seat_id = h.seat_id
+                                 ORDER BY id DESC LIMIT 1) e ON true
+                   WHERE h.seat_id = $1 AND e.state <> '离线'
+                     AND h.at > now() - make_interval(secs => $2)""", seat_id, silent_for)
+            if holder is None or (holder["agent_id"] == agent_id and holder["pid"] == os.getpid()):
+                return
+            if not take_over:
+                raise SeatStateError(
+                    f"座席{seat_id}已由工号{holder['agent_id']}签入（进程{holder['pid']}，"
+                    f"最后心跳 {holder['at'].astimezone(SHANGHAI):%H:%M:%S}）；确需接管请加 --take-over")
+            await conn.execute(
+                "INSERT INTO seat_events (seat_id, agent_id, state, reason) VALUES ($1, $2, '离线', $3)",
+                seat_id, holder["agent_id"], f"由工号{agent_id}接管"[:64])
+
+    async def close_silent(self, silent_for: float) -> int:
+        """Close the seats whose console stopped beating (see migration 007); how many."""
+        return await self.db.fetchval("SELECT close_silent_seats(make_interval(secs => $1))", silent_for)
 
     async def heartbeat(self, seat_id: int, agent_id: str | None) -> None:
         await _beat(self.db, seat_id, agent_id)

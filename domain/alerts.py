@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from .settings import AlertLimits
 from .vocabulary import SeatState
 
+LOST_HEARTBEAT = "心跳中断"  # the reason a seat closed by close_silent_seats (migration 007) carries
+
 
 @dataclass
 class SeatView:
@@ -34,6 +36,9 @@ class SeatView:
         shown = self.shown_state(now, limits)
         if shown == SeatState.OFFLINE and self.state != SeatState.OFFLINE:
             return f"座席{self.seat_id:03d} 心跳中断（{self.agent}）"
+        if self.state == SeatState.OFFLINE and self.reason == LOST_HEARTBEAT \
+                and minutes <= limits.closed_seat_minutes:
+            return f"座席{self.seat_id:03d} 心跳中断，已由系统签出（{self.agent}）"
         if shown == SeatState.TALKING and minutes > limits.long_call_minutes:
             return f"座席{self.seat_id:03d} 通话超过{limits.long_call_minutes:g}分钟"
         if shown == SeatState.WRAP_UP and minutes > limits.wrapup_minutes:

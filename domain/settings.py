@@ -41,7 +41,8 @@ class AlertLimits:
     long_call_minutes: float = 15
     wrapup_minutes: float = 3
     break_minutes: float = 15
-    offline_seconds: float = 30  # no heartbeat for this long: the seat is shown offline
+    offline_seconds: float = 30  # no heartbeat for this long: the seat is closed (离线)
+    closed_seat_minutes: float = 10  # a seat closed that way stays among the alerts this long
 
 
 @dataclass(frozen=True)

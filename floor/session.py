@@ -169,8 +169,9 @@ class AddressChoice:
 
 class CallSession:
     def __init__(self, ctx: SeatContext, emit: Callable[[SessionEvent], None],
-                 now: Callable[[], dt.datetime] = lambda: dt.datetime.now(SHANGHAI)):
+                 now: Callable[[], dt.datetime] = lambda: dt.datetime.now(SHANGHAI), take_over: bool = False):
         self.ctx = ctx
+        self.take_over = take_over  # sign out another console holding this seat (logged)
         self.emit = emit
         self.now = now
         self.state = SeatState.OFFLINE
@@ -196,7 +197,9 @@ class CallSession:
         self._loop = asyncio.get_running_loop()
         self.conn = await connect(self.ctx.dsn)
         self.online = True
-        await SeatStore(self.conn).ensure_agent(self.ctx.seat_id, agent_id)
+        seats = SeatStore(self.conn)
+        await seats.ensure_agent(self.ctx.seat_id, agent_id)
+        await seats.claim(self.ctx.seat_id, agent_id, self.ctx.settings.alerts.offline_seconds, self.take_over)
         self.state = SeatState.OFFLINE
         await self._set_state(SeatState.READY)
         self._speech = asyncio.Queue()
@@ -278,9 +281,12 @@ class CallSession:
         self.emit(SeatChanged(state, self.reason))
 
     async def _heartbeats(self) -> None:
+        """Beat, and close any seat whose console stopped beating (whoever notices first)."""
+        silent_for = self.ctx.settings.alerts.offline_seconds
         while True:
             await asyncio.sleep(self.ctx.settings.console.heartbeat_seconds)
             await self._db(lambda c: SeatStore(c).heartbeat(self.ctx.seat_id, self.ctx.agent_id))
+            await self._db(lambda c: SeatStore(c).close_silent(silent_for))
 
     async def take_break(self, reason: str) -> None:
         if self.phase != CallPhase.IDLE:
@@ -294,6 +300,25 @@ class CallSession:
         if self.phase in (CallPhase.RINGING, CallPhase.TALKING):
             raise SessionRefused("通话中不能签退")
         await self._set_state(SeatState.OFFLINE)
+
+    async def leave(self, reason: str) -> None:
+        """The console is going away (its terminal was lost, it was told to stop): end the
+        call with the reason, keep its recording, and sign the seat out."""
+        call = self.call
+        if call is not None and self.phase in (CallPhase.RINGING, CallPhase.TALKING):
+            if call.transcriber:
+                call.transcriber.stop()
+            call.hang_up.set()
+            recorded = call.recorder.close() if call.recorder else None
+            path, end_at = (str(call.recorder.path) if call.recorder else None), self.now()
+            await self._call_write(call, lambda c, call_id: CallStore(c).hang_up(
+                call_id, end_at, path, recorded, reason), ended=end_at, recording=(path, recorded))
+            self.phase = CallPhase.IDLE
+        if self.state != SeatState.OFFLINE:
+            at = dt.datetime.now(SHANGHAI)
+            seat, agent = self.ctx.seat_id, self.ctx.agent_id
+            await self._db(lambda c: SeatStore(c).record_state(seat, agent, SeatState.OFFLINE, reason[:64], at))
+            self.state = SeatState.OFFLINE
 
     # -- a call ------------------------------------------------------------------------------------
     async def ring(self, line) -> bool:
@@ -334,9 +359,10 @@ class CallSession:
         self.phase = CallPhase.TALKING
         await self._set_state(SeatState.TALKING)
         call.answer_at = self.now()
-        await self._call_write(call, lambda c, call_id: CallStore(c).answer(call_id, call.answer_at))
         call.recorder = CallRecorder(recording_path(self.ctx.recordings, self.ctx.seat_id, self.now(),
                                                     call.caller_number), call.incoming.channels)
+        path = str(call.recorder.path)
+        await self._call_write(call, lambda c, call_id: CallStore(c).answer(call_id, call.answer_at, path))
         self.emit(Answered(call.caller_number, self.pool is not None))
         if self.pool is None:
             threading.Thread(target=self._record_only, args=(call,), name="call-recorder", daemon=True).start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 import time
 import wave
@@ -12,13 +13,17 @@ from .audio import MODEL_RATE, Chunk
 
 
 class CallRecorder:
-    """Appends chunks as they arrive; the file is a valid WAV after every `close`."""
+    """Appends chunks as they arrive; the file is a valid WAV after every `close`.
+
+    A recording is personal data: the file is readable by its owner only (0600) and the
+    folders made for it are 0700; folders that already exist are left as they are."""
 
     def __init__(self, path: Path, channels: int = 1, rate: int = MODEL_RATE):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.channels, self.rate = channels, rate
-        self._wav = wave.open(str(self.path), "wb")
+        self._file = os.fdopen(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
+        self._wav = wave.open(self._file, "wb")
         self._wav.setnchannels(channels)
         self._wav.setsampwidth(2)
         self._wav.setframerate(rate)
@@ -41,6 +46,7 @@ class CallRecorder:
         with self._lock:
             if self._wav is not None:
                 self._wav.close()
+                self._file.close()
                 self._wav = None
         return round(self.seconds, 2)
 

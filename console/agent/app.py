@@ -5,16 +5,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
+import os
+import signal
+import sys
+import threading
 import time
 
 from textual.app import App
 
+from domain.seats import SeatStateError
 from domain.workdays import SHANGHAI
 from floor.context import SeatContext
 from floor.session import CallSession
 
 from .screen import AgentScreen
+
+log = logging.getLogger(__name__)
+LEAVE_SECONDS = 1.5  # to sign the seat out when the terminal is gone; then the process ends
 
 
 class AgentConsole(App):
@@ -23,13 +33,14 @@ class AgentConsole(App):
 
     def __init__(self, ctx: SeatContext, line=None, ring_after: float | None = None,
                  auto_answer: bool = False, clock=time.monotonic,
-                 now=lambda: dt.datetime.now(SHANGHAI)):
+                 now=lambda: dt.datetime.now(SHANGHAI), take_over: bool = False):
         super().__init__()
         self.line = line
         self.ring_after = ring_after
         self.auto_answer = auto_answer
-        self.main = AgentScreen(CallSession(ctx, self._show, now=now), clock=clock)
+        self.main = AgentScreen(CallSession(ctx, self._show, now=now, take_over=take_over), clock=clock)
         self.session = self.main.session
+        self._leaving = False
 
     def get_default_screen(self) -> AgentScreen:
         return self.main
@@ -38,9 +49,41 @@ class AgentConsole(App):
         self.main.show_event(event)
 
     async def on_mount(self) -> None:
-        await self.session.start()
+        try:
+            await self.session.start()
+        except SeatStateError as exc:  # e.g. another console holds the seat
+            self.exit(return_code=2, message=str(exc))
+            return
+        if not self.is_headless:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGHUP, signal.SIGTERM):
+                loop.add_signal_handler(sig, lambda s=sig: self.run_worker(self.leave(signal.Signals(s).name)))
+            if sys.__stdin__ is not None and sys.__stdin__.isatty():
+                self.set_interval(1.0, self._check_terminal)
         if self.line is not None and self.ring_after is not None:
             self.set_timer(self.ring_after, self.ring)
+
+    def _check_terminal(self) -> None:
+        """An SSH session that drops or a tmux that is killed can leave the process without a
+        terminal and no signal: notice it and leave."""
+        try:
+            os.tcgetpgrp(sys.__stdin__.fileno())
+        except OSError:
+            self.run_worker(self.leave("terminal lost"))
+
+    async def leave(self, why: str) -> None:
+        """Sign the seat out (ending a call with the reason) and end the process, within
+        LEAVE_SECONDS and a little; a hard stop follows if anything hangs."""
+        if self._leaving:
+            return
+        self._leaving = True
+        log.warning("leaving: %s", why)
+        threading.Timer(LEAVE_SECONDS + 1.0, os._exit, args=(1,)).start()
+        try:
+            await asyncio.wait_for(self.session.leave(f"控制台退出：{why}"), LEAVE_SECONDS)
+        except Exception:
+            log.exception("could not sign the seat out")
+        self.exit(return_code=1)
 
     async def ring(self) -> None:
         """The line rings on the seat (and is answered at once with auto_answer)."""

@@ -14,7 +14,8 @@ from .common import database, default_seats_file, run
 
 
 async def make_console(seat_id: int, agent_id: str, call: str | None, caller: str, model: str | None,
-                       auto_answer: bool = False, ring_after: float = 2.0, realtime: bool = True):
+                       auto_answer: bool = False, ring_after: float = 2.0, realtime: bool = True,
+                       take_over: bool = False):
     """The console app for a seat, with its data loaded (await it, then run the app)."""
     from floor.context import SeatContext
     from floor.lines import CallSimulator, HeadsetLine, demo_call
@@ -35,14 +36,15 @@ async def make_console(seat_id: int, agent_id: str, call: str | None, caller: st
         line = HeadsetLine(seats[seat_id].audio_device, caller)
     elif call:
         line = CallSimulator(Path(call), caller, realtime)
-    return AgentConsole(ctx, line, ring_after=ring_after if line else None, auto_answer=auto_answer)
+    return AgentConsole(ctx, line, ring_after=ring_after if line else None, auto_answer=auto_answer,
+                        take_over=take_over)
 
 
 def cmd_console(args: argparse.Namespace) -> int:
     app = run(make_console(args.seat, args.agent, args.call, args.caller, args.model,
-                           auto_answer=args.auto_answer))
+                           auto_answer=args.auto_answer, take_over=args.take_over))
     app.run()
-    return 0
+    return app.return_code or 0
 
 
 def register(sub) -> None:
@@ -53,4 +55,6 @@ def register(sub) -> None:
     p.add_argument("--caller", default="13805331234", help="caller number of the simulated call")
     p.add_argument("--model", help="Vosk model folder")
     p.add_argument("--auto-answer", action="store_true", help="answer the call by itself")
+    p.add_argument("--take-over", action="store_true",
+                   help="sign out another console that holds this seat (logged as a seat event)")
     p.set_defaults(func=cmd_console)

@@ -16,6 +16,7 @@ from textual.app import App
 from textual.message import Message
 
 from db.connect import connect, is_unavailable
+from db.seats import SeatStore
 from db.wallboard import WallboardStore
 from domain.alerts import SeatView
 from domain.seats import Seat
@@ -26,6 +27,7 @@ from .screen import FloorScreen
 from .seat_detail import SeatDetailScreen
 
 CHANNELS = ("seat_events", "seat_heartbeats", "hotline_activity")
+CLOSE_SILENT_EVERY = 5  # ticks (seconds) between looks for seats whose console died
 
 
 @dataclass
@@ -54,6 +56,7 @@ class Wallboard(App):
         self.online = False
         self._next_try = 0.0  # when to try reconnecting (monotonic)
         self._backoff = 0.5
+        self._ticks = 0
 
     def get_default_screen(self) -> FloorScreen:
         return self.floor
@@ -136,6 +139,9 @@ class Wallboard(App):
             await self._connect()
         self.floor.tick()
         self.floor.show_connection(self.online)
+        if self.online and self._ticks % CLOSE_SILENT_EVERY == 0:
+            await self._close_silent_seats()
+        self._ticks += 1
         if self._figures_stale and self.online:
             try:
                 figures = await WallboardStore(self.conn).today(self.now())
@@ -146,6 +152,15 @@ class Wallboard(App):
                 return
             self._figures_stale = False
             self.floor.show_figures(figures)
+
+    async def _close_silent_seats(self) -> None:
+        """Whoever notices first closes a seat whose console stopped beating (see SeatStore)."""
+        try:
+            await SeatStore(self.conn).close_silent(self.limits.offline_seconds)
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            self._lost()
 
     async def action_drill(self) -> None:
         seat_id = self.floor.focused_seat()
