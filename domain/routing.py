@@ -10,6 +10,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from common.userfile import read_text
+
 DEFAULT_UNITS = Path(__file__).parent / "data" / "units.toml"
 
 
@@ -57,25 +59,32 @@ def parse_units(path: Path = DEFAULT_UNITS) -> tuple[list[Unit], list[RoutingRul
     """Units and routing rules from a TOML file ([[unit]] code/name/kind, [[rule]] unit/
     district/town/category/priority)."""
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        data = tomllib.loads(read_text(path, UnitsConfigError))
     except tomllib.TOMLDecodeError as exc:
         raise UnitsConfigError(f"{path}: not valid TOML: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise UnitsConfigError(f"{path}: not UTF-8 text ({exc.reason})") from None
     units: dict[str, Unit] = {}
-    for n, raw in enumerate(data.get("unit", []), 1):
-        code, name = raw.get("code"), raw.get("name")
-        if not isinstance(code, str) or not code or not isinstance(name, str) or not name:
-            raise UnitsConfigError(f"{path}: unit #{n} needs a code and a name")
-        units[code] = Unit(code, name, raw.get("kind", "职能部门"))
+    for n, raw in enumerate(_tables(data, "unit", path), 1):
+        code, name, kind = raw.get("code"), raw.get("name"), raw.get("kind", "职能部门")
+        if not all(isinstance(v, str) and v.strip() and v.isprintable() for v in (code, name, kind)):
+            raise UnitsConfigError(f"{path}: unit #{n} needs a code, a name and a kind as text")
+        units[code] = Unit(code, name, kind)
     rules = []
-    for n, raw in enumerate(data.get("rule", []), 1):
-        unit = units.get(raw.get("unit"))
+    for n, raw in enumerate(_tables(data, "rule", path), 1):
+        unit = units.get(raw.get("unit")) if isinstance(raw.get("unit"), str) else None
         if unit is None:
             raise UnitsConfigError(f"{path}: rule #{n} names unknown unit {raw.get('unit')!r}")
         priority = raw.get("priority", 0)
         if isinstance(priority, bool) or not isinstance(priority, int):
             raise UnitsConfigError(f"{path}: rule #{n} field 'priority' must be a whole number")
-        rules.append(RoutingRule(unit, raw.get("district"), raw.get("town"), raw.get("category"),
-                                 priority, n))
+        conditions = [raw.get(k) for k in ("district", "town", "category")]
+        if any(c is not None and not (isinstance(c, str) and c.isdigit()) for c in conditions):
+            raise UnitsConfigError(f"{path}: rule #{n}: district, town and category must be digit codes")
+        rules.append(RoutingRule(unit, *conditions, priority, n))
     return list(units.values()), rules
+
+
+def _tables(data: dict, name: str, path: Path) -> list[dict]:
+    tables = data.get(name, [])
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        raise UnitsConfigError(f"{path}: '{name}' must be [[{name}]] tables")
+    return tables

@@ -8,10 +8,12 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from common.userfile import read_text
+
 from .vocabulary import SeatState
 
 FIELDS = ("id", "extension", "group", "audio_device", "row", "col")
-_EXTENSION = re.compile(r"^\d{3,8}$")
+_EXTENSION = re.compile(r"[0-9]{3,8}")  # ASCII digits only: a PBX dials these
 
 
 class SeatsConfigError(ValueError):
@@ -57,13 +59,15 @@ def parse_seats(text: str, source: str = "seats.toml") -> list[Seat]:
     except tomllib.TOMLDecodeError as exc:
         raise SeatsConfigError(f"{source}: not valid TOML: {exc}") from None
     defaults = data.get("defaults", {})
+    if not isinstance(defaults, dict):
+        raise SeatsConfigError(f"{source}: 'defaults' must be a table [defaults], got {defaults!r}")
     if "alerts" in data:
         raise SeatsConfigError(f"{source}: [alerts] moved to hotline.toml (the deployment settings)")
     unknown_top = set(data) - {"defaults", "seat", "site"}
     if unknown_top:
         raise SeatsConfigError(f"{source}: unknown section(s): {', '.join(sorted(unknown_top))}")
     raw_seats = data.get("seat")
-    if not isinstance(raw_seats, list) or not raw_seats:
+    if not isinstance(raw_seats, list) or not raw_seats or not all(isinstance(r, dict) for r in raw_seats):
         raise SeatsConfigError(f"{source}: no [[seat]] tables found")
     blocks = _block_lines(text)
     seats: list[Seat] = []
@@ -85,13 +89,15 @@ def parse_seats(text: str, source: str = "seats.toml") -> list[Seat]:
                 fail(name, "missing")
         seat_id, extension, group = merged["id"], merged["extension"], merged["group"]
         device, row, col = merged["audio_device"], merged["row"], merged["col"]
-        if not isinstance(seat_id, int) or isinstance(seat_id, bool) or seat_id <= 0:
-            fail("id", f"must be a positive integer, got {seat_id!r}")
-        if not isinstance(extension, str) or not _EXTENSION.match(extension):
+        if not isinstance(seat_id, int) or isinstance(seat_id, bool) or not 0 < seat_id < 2**31:
+            fail("id", f"must be a positive integer below {2**31}, got {seat_id!r}")
+        if not isinstance(extension, str) or not _EXTENSION.fullmatch(extension):
             fail("extension", f"must be a string of 3-8 digits, got {extension!r}")
-        if not isinstance(group, str) or not group.strip() or len(group) > 32:
-            fail("group", "must be a non-empty string of at most 32 characters")
-        if isinstance(device, bool) or not isinstance(device, (str, int)) or device == "":
+        if not isinstance(group, str) or not group.strip() or len(group) > 32 or not group.isprintable():
+            fail("group", "must be a non-empty string of at most 32 printable characters")
+        if isinstance(device, bool) or not isinstance(device, (str, int)) or device == "" or (
+                isinstance(device, str) and not device.isprintable()) or (
+                isinstance(device, int) and not 0 <= device < 1024):
             fail("audio_device", "must be a device name or a device index")
         for name, value in (("row", row), ("col", col)):
             if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 100:
@@ -107,14 +113,7 @@ def parse_seats(text: str, source: str = "seats.toml") -> list[Seat]:
 
 
 def load_seats(path: Path) -> list[Seat]:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SeatsConfigError(f"{path}: file not found") from None
-    except UnicodeDecodeError as exc:
-        raise SeatsConfigError(f"{path}: not UTF-8 text ({exc.reason})") from None
-    return parse_seats(text, str(path))
+    return parse_seats(read_text(path, SeatsConfigError), str(path))
 
 
 class SeatStateError(ValueError):

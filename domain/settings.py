@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
+from common.userfile import read_text
+
 from .vocabulary import TicketType
 
 REPO_SETTINGS = Path(__file__).resolve().parents[1] / "hotline.toml"
@@ -149,13 +151,6 @@ def settings_path() -> Path:
 
 def load_settings(path: Path | None = None) -> Settings:
     path = Path(path) if path else settings_path()
-    if not path.exists():
-        if path == REPO_SETTINGS:
-            return Settings()
-        raise SettingsError(f"{path}: file not found")
-    try:
-        return parse_settings(path.read_text(encoding="utf-8"), str(path))
-    except UnicodeDecodeError as exc:
-        raise SettingsError(f"{path}: not UTF-8 text ({exc.reason})") from None
-    except IsADirectoryError:
-        raise SettingsError(f"{path}: is a directory, not a file") from None
+    if path == REPO_SETTINGS and not path.exists():
+        return Settings()
+    return parse_settings(read_text(path, SettingsError), str(path))

@@ -34,6 +34,9 @@ def parse_taxonomy(path: Path) -> list[Category]:
                 code = (row[f"l{level}_code"] or "").strip()
                 name = (row[f"l{level}"] or "").strip()
                 if not code and not name and level > 1:
+                    deeper = [lvl for lvl in range(level + 1, 4) if (row[f"l{lvl}_code"] or row[f"l{lvl}"] or "").strip()]
+                    if deeper:
+                        raise TaxonomyError(f"{path}:{line}: level {deeper[0]} is given without level {level}")
                     break
                 if not code or not name or not code.isdigit():
                     raise TaxonomyError(f"{path}:{line}: level {level} needs a numeric code and a name")

@@ -107,9 +107,58 @@ class TicketDraft:
     idempotency_key: uuid.UUID = field(default_factory=uuid.uuid4)
 
 
-def validate(draft: TicketDraft) -> TicketDraft:
-    """Check every field; return the draft with normalised phone and trimmed text."""
+_TEXT = ("ticket_type", "content", "caller_number", "urgency", "channel", "handling_mode",
+         "caller_name", "address_text")
+_CODES = ("category_code", "address_code", "unit_code", "kb_article_id", "agent_id")  # text or None
+_IDS = {"call_id": 2**63, "seat_id": 2**31}  # positive whole numbers or None, below these
+_YEARS = (2000, 2100)  # an accepted_at outside is a wrong clock or a wrong field
+
+
+def _text_problem(value) -> str | None:
+    """Why a value cannot be stored as text (PostgreSQL refuses NUL and lone surrogates)."""
+    if not isinstance(value, str):
+        return f"须为文本，收到{type(value).__name__}"
+    if "\x00" in value:
+        return "含空字符（NUL）"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "含无效字符（不成对的代理项）"
+    return None
+
+
+def _shape_errors(draft: TicketDraft) -> dict[str, str]:
+    """Fields of the wrong type or impossible values: checked before anything reads them."""
     errors: dict[str, str] = {}
+    for name in _TEXT:
+        if (problem := _text_problem(getattr(draft, name))):
+            errors[name] = problem
+    for name in _CODES:
+        value = getattr(draft, name)
+        if value is not None and (problem := _text_problem(value) or (
+                "超长：上限64字" if len(value) > 64 else None)):
+            errors[name] = problem
+    for name, bound in _IDS.items():
+        value = getattr(draft, name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 < value < bound):
+            errors[name] = f"须为小于{bound}的正整数"
+    if not isinstance(draft.accepted_at, dt.datetime):
+        errors["accepted_at"] = "须为时间"
+    elif draft.accepted_at.tzinfo is None:
+        errors["accepted_at"] = "受理时间缺少时区"
+    elif not _YEARS[0] <= draft.accepted_at.year < _YEARS[1]:
+        errors["accepted_at"] = f"受理时间不合理：{draft.accepted_at.year}年"
+    if not isinstance(draft.idempotency_key, uuid.UUID):
+        errors["idempotency_key"] = "须为UUID"
+    return errors
+
+
+def validate(draft: TicketDraft) -> TicketDraft:
+    """Check every field; return the draft with normalised phone and trimmed text. The one
+    error it raises is TicketValidationError, naming every bad field."""
+    errors = _shape_errors(draft)
+    if errors:
+        raise TicketValidationError(errors)
     for name, words, label in (("ticket_type", TicketType, "工单类型"), ("urgency", Urgency, "紧急程度"),
                                ("channel", Channel, "渠道"), ("handling_mode", HandlingMode, "办理方式")):
         if getattr(draft, name) not in set(words):
@@ -132,8 +181,6 @@ def validate(draft: TicketDraft) -> TicketDraft:
             and not draft.unit_code):
         # consultation may be dispatched later; everything else needs a unit now
         errors["unit_code"] = "派单须指定承办单位"
-    if draft.accepted_at.tzinfo is None:
-        errors["accepted_at"] = "受理时间缺少时区"
     if errors:
         raise TicketValidationError(errors)
     return replace(

@@ -52,9 +52,13 @@ class Address:
 class GazetteerError(ValueError):
     """A row of the standard-address file is invalid; `line` is its line number."""
 
-    def __init__(self, line: int, message: str):
-        self.line = line
-        super().__init__(f"line {line}: {message}")
+    def __init__(self, line: int, message: str, source: str | Path | None = None):
+        self.line, self.message = line, message
+        super().__init__(f"{source}: line {line}: {message}" if source else f"line {line}: {message}")
+
+    def of(self, source: str | Path) -> "GazetteerError":
+        """The same error, naming the file."""
+        return GazetteerError(self.line, self.message, source)
 
 
 def validate_row(raw: dict, line: int) -> Address:
@@ -109,31 +113,48 @@ def read_csv(path: Path, on_error: Callable[[GazetteerError], None] | None = Non
 
     def lines(fh) -> Iterator[str]:
         nonlocal consumed
-        for raw in fh:
+        for number, raw in enumerate(fh, 1):
             consumed += len(raw)
-            yield raw.decode("utf-8-sig" if consumed == len(raw) else "utf-8")
-
-    with open(path, "rb") as fh:
-        reader = csv.DictReader(lines(fh))
-        missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
-        if missing:
-            raise GazetteerError(1, f"missing column(s): {', '.join(missing)}")
-        seen: set[str] = set()
-        for number, raw in enumerate(reader, 2):
-            if on_progress and number % 10000 == 0:
-                on_progress(consumed)
             try:
-                if None in raw:
-                    raise GazetteerError(reader.line_num, "more fields than the header has")
-                row = validate_row(raw, reader.line_num)
-                if row.address_code in seen:
-                    raise GazetteerError(reader.line_num, f"duplicate address_code {row.address_code}")
-                seen.add(row.address_code)
-            except GazetteerError as exc:
-                if on_error is None:
-                    raise
-                on_error(exc)
-                continue
-            yield row
+                text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError:
+                raise GazetteerError(number, "not UTF-8 text; save the file as UTF-8", path) from None
+            if "\x00" in text:
+                raise GazetteerError(number, "contains a NUL byte (a damaged or binary file)", path)
+            yield text
+
+    try:
+        fh = open(path, "rb")
+    except FileNotFoundError:
+        raise GazetteerError(0, "file not found", path) from None
+    except IsADirectoryError:
+        raise GazetteerError(0, "is a directory, not a file", path) from None
+    except OSError as exc:
+        raise GazetteerError(0, f"cannot be read ({exc.strerror})", path) from None
+    with fh:
+        reader = csv.DictReader(lines(fh))
+        try:
+            missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
+            if missing:
+                raise GazetteerError(1, f"missing column(s): {', '.join(missing)}", path)
+            seen: set[str] = set()
+            for number, raw in enumerate(reader, 2):
+                if on_progress and number % 10000 == 0:
+                    on_progress(consumed)
+                try:
+                    if None in raw:
+                        raise GazetteerError(reader.line_num, "more fields than the header has")
+                    row = validate_row(raw, reader.line_num)
+                    if row.address_code in seen:
+                        raise GazetteerError(reader.line_num, f"duplicate address_code {row.address_code}")
+                    seen.add(row.address_code)
+                except GazetteerError as exc:
+                    if on_error is None:
+                        raise exc.of(path) from None
+                    on_error(exc.of(path))
+                    continue
+                yield row
+        except csv.Error as exc:
+            raise GazetteerError(reader.line_num, str(exc), path) from None
         if on_progress:
             on_progress(consumed)

@@ -130,6 +130,14 @@ def _drop_shadowed(mentions: list[Mention]) -> list[Mention]:
     return [m for m in mentions if not shadowed(m)]
 
 
+MAX_INPUT = 200  # characters: an address is said in far fewer; the cost grows with the text
+
+
+def _bounded(text) -> str:
+    """The last MAX_INPUT characters (where the caller speaks now), as text."""
+    return (text if isinstance(text, str) else str(text or ""))[-MAX_INPUT:]
+
+
 def _length_factor(n: int) -> float:
     """Longer names are stronger evidence: 2 chars 0.75, 3 chars 0.9, 4 chars 1.0 … 1.2."""
     return {2: 0.75, 3: 0.9}.get(n, min(1.2, 1.0 + 0.05 * (n - 4)))
@@ -160,8 +168,9 @@ class AddressMatcher:
             core = _GENERIC_END.sub("", _NOT_CORE.sub("", name.text))
             if not name.short and len(core) >= MIN_FUZZY_CORE:
                 self._cores[i] = index.sound.key(core)
-        self.match = lru_cache(maxsize=4096)(self._match)
-        self.match_uncached = self._match
+        cached = lru_cache(maxsize=4096)(self._match)
+        self.match = lambda text, k=3: cached(_bounded(text), k)
+        self.match_uncached = lambda text, k=3: self._match(_bounded(text), k)
 
     # -- finding names ------------------------------------------------------------------
     def mentions(self, norm: str, houses: list[tuple[int, int, str]] | None = None) -> list[Mention]:

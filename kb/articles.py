@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from common.userfile import read_text
+
 LIMITS = {"id": 64, "title": 200, "answer": 5000, "department": 100, "basis": 2000, "category": 50}
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
 
@@ -68,6 +70,17 @@ def _datetime(value) -> dt.datetime | None:
         raise ArticleError(f"'updated_at' must be an ISO date-time, got {value!r}") from None
 
 
+def _text_problem(value: str) -> str | None:
+    """Why text cannot be stored (PostgreSQL refuses NUL and lone surrogates)."""
+    if "\x00" in value:
+        return "contains a NUL character"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "contains an invalid character (a lone surrogate)"
+    return None
+
+
 def article_from(data: dict) -> Article:
     """Validate one article given as a mapping (extra keys are ignored)."""
     if not isinstance(data, dict):
@@ -79,6 +92,8 @@ def article_from(data: dict) -> Article:
             value = ""
         if not isinstance(value, str):
             raise ArticleError(f"'{name}' must be text")
+        if (problem := _text_problem(value)):
+            raise ArticleError(f"'{name}' {problem}")
         value = value.strip()
         if len(value) > LIMITS[name]:
             raise ArticleError(f"'{name}' is too long ({len(value)} characters, limit {LIMITS[name]})")
@@ -91,7 +106,7 @@ def article_from(data: dict) -> Article:
     lists = {}
     for name in ("questions", "tags"):
         value = data.get(name) or []
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        if not isinstance(value, list) or not all(isinstance(v, str) and not _text_problem(v) for v in value):
             raise ArticleError(f"'{name}' must be a list of text")
         lists[name] = tuple(v.strip() for v in value if v.strip())
     valid_from, valid_to = _date(data.get("valid_from"), "valid_from"), _date(data.get("valid_to"), "valid_to")
@@ -104,15 +119,23 @@ def article_from(data: dict) -> Article:
 
 def read_jsonl(path: Path, on_error: Callable[[ArticleError], None] | None = None) -> Iterator[Article]:
     seen: set[str] = set()
-    with open(path, encoding="utf-8-sig") as fh:
-        for line_no, line in enumerate(fh, 1):
-            if not line.strip():
+    with open(path, "rb") as fh:
+        for line_no, raw in enumerate(fh, 1):
+            try:
+                line = raw.decode("utf-8-sig" if line_no == 1 else "utf-8")
+            except UnicodeDecodeError:
+                line = None
+            if line is not None and not line.strip():
                 continue
             try:
+                if line is None:
+                    raise ArticleError("not UTF-8 text; save the file as UTF-8")
                 try:
                     data = json.loads(line)
                 except json.JSONDecodeError as exc:
                     raise ArticleError(f"not valid JSON ({exc.msg})") from None
+                except RecursionError:
+                    raise ArticleError("JSON nested too deeply") from None
                 article = article_from(data)
                 if article.id in seen:
                     raise ArticleError(f"duplicate id {article.id}")
@@ -139,7 +162,10 @@ def parse_markdown(text: str, source: str) -> Article:
     except tomllib.TOMLDecodeError as exc:
         raise ArticleError(f"{source}: front matter is not valid TOML: {exc}") from None
     body = match[2]
-    questions = list(meta.get("questions", []))
+    questions = meta.get("questions", [])
+    if not isinstance(questions, list):
+        raise ArticleError(f"{source}: 'questions' must be a list, e.g. questions = [\"怎么办理\"]")
+    questions = list(questions)
     section = re.search(r"^##\s*常见问法\s*\n(.*?)(?=^##\s|\Z)", body, re.S | re.M)
     if section:
         questions += [q.strip()[1:].strip() for q in section[1].splitlines() if q.strip().startswith("-")]
@@ -154,13 +180,15 @@ def parse_markdown(text: str, source: str) -> Article:
 
 
 def read_markdown_dir(folder: Path, on_error: Callable[[ArticleError], None] | None = None) -> Iterator[Article]:
-    for path in sorted(Path(folder).rglob("*.md")):
+    paths = sorted(Path(folder).rglob("*.md"))
+    if not paths:
+        raise ArticleError(f"{folder}: is a directory with no .md articles (give a .jsonl file or a folder of .md)")
+    for path in paths:
         try:
-            yield parse_markdown(path.read_text(encoding="utf-8"), str(path))
-        except (ArticleError, UnicodeDecodeError) as exc:
-            error = exc if isinstance(exc, ArticleError) else ArticleError(f"{path}: not UTF-8 text")
+            yield parse_markdown(read_text(path, ArticleError), str(path))
+        except ArticleError as error:
             if on_error is None:
-                raise error
+                raise
             on_error(error)
 
 
@@ -170,7 +198,7 @@ def read_articles(path: Path, on_error: Callable[[ArticleError], None] | None = 
     if path.is_dir():
         return read_markdown_dir(path, on_error)
     if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file or folder")
+        raise ArticleError(f"{path}: file not found")
     return read_jsonl(path, on_error)
 
 

@@ -93,6 +93,15 @@ def test_building_the_compound_does_not_have_falls_back_to_the_compound(demo):
     assert result.confident and result.best.level == "compound"
 
 
+def test_the_matcher_reads_only_the_last_200_characters(demo):
+    """Input is bounded (the cost grows with the text): what came before does not count."""
+    said = "我住马尚街道松龄花园三号楼二单元"
+    noise = "啊" * 19_000 + "张店区人民公园东门"  # an earlier address, long ago in the call
+    assert demo.match(noise + "，" * 200 + said).matches == demo.match(said).matches
+    assert demo.match(noise + said).matches[0].address == demo.match(said).matches[0].address
+    assert not demo.match(None).matches and not demo.match_uncached("x" * 50_000).matches
+
+
 def test_tracker_keeps_the_address_through_small_talk(demo):
     tracker = AddressTracker(demo)
     transcript = "喂你好，我想反映个问题，我住松龄花园三号楼"

@@ -144,3 +144,26 @@ def test_idempotency_keys_are_unique_per_draft():
     assert draft().idempotency_key != draft().idempotency_key
     key = uuid.uuid4()
     assert draft(idempotency_key=key).idempotency_key == key
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("content", "楼道灯坏了\x00", "NUL"),
+    ("content", "楼道灯坏了\ud800", "代理项"),
+    ("caller_name", 12345, "须为文本"),
+    ("category_code", ["010201"], "须为文本"),
+    ("unit_code", "Z" * 65, "超长"),
+    ("seat_id", 2**31, "正整数"),
+    ("call_id", "7", "正整数"),
+    ("seat_id", True, "正整数"),
+    ("accepted_at", dt.datetime(1, 1, 1, tzinfo=SHANGHAI), "不合理"),
+    ("accepted_at", dt.datetime(9999, 12, 31, tzinfo=SHANGHAI), "不合理"),
+    ("accepted_at", "2026-11-23", "须为时间"),
+    ("idempotency_key", "abc", "UUID"),
+    ("ticket_type", None, "须为文本"),
+])
+def test_bad_values_are_a_validation_error_naming_the_field(field, value, message):
+    fields = dict(ticket_type="投诉", content="楼道灯坏了", caller_number="13805331234", unit_code="ZD")
+    fields[field] = value
+    with pytest.raises(TicketValidationError) as refused:
+        validate(TicketDraft(**fields))
+    assert message in refused.value.errors[field]
