@@ -142,10 +142,12 @@ class EmbeddedPostgres:
         for path in (self.pgdata, self.socket_dir):
             path.mkdir(parents=True, exist_ok=True)
             os.chown(path, pw.pw_uid, pw.pw_gid)
+        # the server's user must reach pgdata: it may pass through the data dir and its parents
+        # (x), never list or read them
         for prefix in [*self.data_dir.parents, self.data_dir]:
             mode = prefix.stat().st_mode
-            if mode & 0o005 != 0o005:
-                prefix.chmod(mode | 0o005)
+            if not mode & 0o001:
+                prefix.chmod(mode | 0o001)
         bins = _bin_dir().parent
         for root, dirs, files in os.walk(bins):
             for name in dirs + files:

@@ -9,6 +9,8 @@ import time
 import wave
 from pathlib import Path
 
+from common.paths import private_dirs
+
 from .audio import MODEL_RATE, Chunk
 
 
@@ -20,7 +22,7 @@ class CallRecorder:
 
     def __init__(self, path: Path, channels: int = 1, rate: int = MODEL_RATE):
         self.path = Path(path)
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_dirs(self.path.parent)
         self.channels, self.rate = channels, rate
         self._file = os.fdopen(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
         self._wav = wave.open(self._file, "wb")

@@ -136,3 +136,20 @@ def _alive(pid: int) -> bool:
         return False
     state = open(f"/proc/{pid}/stat").read().split(")")[-1].split()[0] if os.path.exists(f"/proc/{pid}/stat") else "X"
     return state not in ("Z", "X")
+
+
+def test_personal_data_on_disk_is_for_its_owner(tmp_path, monkeypatch):
+    from common.paths import data_dir
+    from speech.audio import Chunk
+    from speech.recorder import CallRecorder
+    import numpy as np
+
+    folder = tmp_path / "data"
+    folder.mkdir(mode=0o755)
+    monkeypatch.setenv("HOTLINE_DATA_DIR", str(folder))
+    assert data_dir().stat().st_mode & 0o077 in (0, 0o011)  # nobody else reads or lists it
+    recorder = CallRecorder(folder / "recordings" / "2026-11-23" / "seat001.wav")
+    recorder(Chunk(np.zeros((800, 1), dtype=np.int16), 0.0))
+    recorder.close()
+    assert (folder / "recordings" / "2026-11-23" / "seat001.wav").stat().st_mode & 0o777 == 0o600
+    assert (folder / "recordings").stat().st_mode & 0o777 == 0o700

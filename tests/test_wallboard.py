@@ -70,3 +70,47 @@ def test_alerts_moved_from_seats_toml_to_the_settings(tmp_path):
     from domain.seats import SeatsConfigError, parse_seats
     with pytest.raises(SeatsConfigError, match=r"\[alerts\] moved to hotline.toml"):
         parse_seats("[alerts]\nwrapup_minutes = 5\n" + (REPO / "seats.toml").read_text(encoding="utf-8"))
+
+
+def test_served_wallboard_needs_a_login_and_stays_on_this_machine(tmp_path):
+    import base64
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "HOTLINE_DATA_DIR": str(tmp_path), "HOTLINE_WALLBOARD_PASSWORD": "s3cret-board"}
+    server = subprocess.Popen([sys.executable, "-m", "console.cli", "wallboard", "--serve", "--port", str(port)],
+                              cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=2)
+            except urllib.error.HTTPError as refused:
+                assert refused.code == 401  # no login, no wallboard
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.2)
+        wrong = urllib.request.Request(url, headers={
+            "Authorization": "Basic " + base64.b64encode(b"supervisor:guess").decode()})
+        with pytest.raises(urllib.error.HTTPError, match="401"):
+            urllib.request.urlopen(wrong, timeout=5)
+        right = urllib.request.Request(url, headers={
+            "Authorization": "Basic " + base64.b64encode(b"supervisor:s3cret-board").decode()})
+        page = urllib.request.urlopen(right, timeout=5).read().decode()
+        assert f"ws://127.0.0.1:{port}/ws" in page and "0.0.0.0" not in page
+        listening = [line.split()[1] for line in open("/proc/net/tcp").read().splitlines()[1:]
+                     if line.split()[3] == "0A"]  # LISTEN
+        assert f"0100007F:{port:04X}" in listening  # 127.0.0.1 only
+    finally:
+        server.terminate()
+        server.wait(10)

@@ -14,16 +14,21 @@ from domain.seats import load_seats
 from domain.settings import load_settings
 from floor.reference import load_reference
 
-from .common import database, default_seats_file, run
+from common.paths import data_dir
+
+from .common import database, default_seats_file, err, run
 
 
 def cmd_wallboard(args: argparse.Namespace) -> int:
     seats_file = default_seats_file()
     if args.serve:
-        from textual_serve.server import Server
+        from ..wallboard.serving import USER, WallboardServer, load_or_make_password, password_file
 
+        password, new = load_or_make_password(data_dir())
+        if new:
+            err.print(f"wallboard login: user {USER}, password {password} (kept in {password_file(data_dir())}, 0600)")
         command = " ".join(shlex.quote(p) for p in (sys.executable, "-m", "console.cli", "wallboard"))
-        Server(command, host=args.host, port=args.port, title="淄博12345 班长看板").serve()
+        WallboardServer(command, args.host, args.port, password, args.public_url).serve()
         return 0
     from ..wallboard.app import Wallboard
 
@@ -57,7 +62,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 def register(sub) -> None:
     p = sub.add_parser("wallboard", help="the supervisor's wallboard (live seat states, figures, alerts)")
     p.add_argument("--serve", action="store_true", help="serve it to browsers with textual-serve")
-    p.add_argument("--host", default="0.0.0.0")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default: this machine only; 0.0.0.0 for the floor's network)")
+    p.add_argument("--public-url", help="the URL browsers use, when behind a proxy (default: as requested)")
     p.add_argument("--port", type=int, default=8000)
     p.set_defaults(func=cmd_wallboard)
 

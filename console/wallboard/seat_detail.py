@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from console.display import ticket_badge
+from domain.privacy import mask
 
 
 class SeatDetailScreen(ModalScreen):
@@ -37,12 +38,13 @@ class SeatDetailScreen(ModalScreen):
         lines = [f"[b]座席 {self.seat_id:03d}[/b]"]
         if call:
             utterances = json.loads(call["transcript"]) if isinstance(call["transcript"], str) else call["transcript"]
-            lines.append(f"当前通话 {escape(call['caller_number'])}")
-            lines += [f"  {escape(u.get('text', ''))}" for u in utterances[-6:]] or ["  （尚无转写）"]
+            # the supervisor is not the agent on the call: numbers are masked
+            lines.append(f"当前通话 {escape(mask(call['caller_number']))}")
+            lines += [f"  {escape(mask(u.get('text', '')))}" for u in utterances[-6:]] or ["  （尚无转写）"]
         else:
             lines.append("当前无通话")
         lines.append(f"今日工单 {len(self.detail['tickets'])}")
-        lines += [f"  {t['ticket_no']} {t['ticket_type']} {ticket_badge(t['status'])} {escape(t['content'][:20])}"
+        lines += [f"  {t['ticket_no']} {t['ticket_type']} {ticket_badge(t['status'])} {escape(mask(t['content'])[:20])}"
                   for t in self.detail["tickets"][:10]]
         with VerticalScroll(id="detail"):
             yield Static("\n".join(lines))
