@@ -55,11 +55,6 @@ class CallStore:
     async def get(self, call_id: int) -> asyncpg.Record | None:
         return await self.db.fetchrow("SELECT * FROM calls WHERE id = $1", call_id)
 
-    async def current(self, seat_id: int) -> asyncpg.Record | None:
-        """The seat's call that has not ended, with its transcript so far."""
-        return await self.db.fetchrow(
-            "SELECT id, caller_number, answer_at, transcript FROM calls WHERE seat_id = $1 AND end_at IS NULL "
-            "ORDER BY id DESC LIMIT 1", seat_id)
 
 
 def _stored_number(caller_number: str) -> str:

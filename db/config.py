@@ -1,4 +1,11 @@
-"""Which database to talk to: `HOTLINE_DSN`, else the embedded server in the data dir."""
+"""Which database to talk to, and as whom: `HOTLINE_DSN`, else the embedded server in the data dir.
+
+The administrator's connection (migrations, imports, `hotline db …`) and the applications'
+(role `agent` for a seat console, `supervisor` for the wallboard, `inspector` for QA, `unit`)
+are different: an application never connects as a superuser. On an external server,
+`HOTLINE_DSN_AGENT` (… `_SUPERVISOR`, `_INSPECTOR`, `_UNIT`) name the roles' DSNs;
+without them the applications use `HOTLINE_DSN`.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,7 @@ import os
 from common.paths import data_dir
 
 from .embedded import EmbeddedPostgres
+from .roles import ROLES
 
 
 def external_dsn() -> str | None:
@@ -17,6 +25,19 @@ def embedded_server() -> EmbeddedPostgres:
     return EmbeddedPostgres(data_dir())
 
 
-def resolve_dsn() -> str:
-    """`HOTLINE_DSN` when set, else the embedded server (started on demand)."""
-    return external_dsn() or embedded_server().start()
+def resolve_dsn(role: str | None = None) -> str:
+    """The administrator's DSN (role None), or the one application `role` connects with."""
+    if role is not None and role not in ROLES:
+        raise ValueError(f"unknown database role {role!r} (one of {', '.join(ROLES)})")
+    external = external_dsn()
+    if external:
+        return (os.environ.get(f"HOTLINE_DSN_{role.upper()}") if role else None) or external
+    server = embedded_server()
+    server.start()
+    return server.role_dsn(role) if role else server.dsn()
+
+
+def role_passwords() -> dict[str, str] | None:
+    """The embedded server's application-role passwords (None on an external server, whose
+    roles its administrator creates: `hotline db roles`)."""
+    return None if external_dsn() else embedded_server().passwords()

@@ -19,6 +19,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import tomllib
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +45,20 @@ wal_init_zero = off
 min_wal_size = 256MB
 max_wal_size = 1GB
 checkpoint_timeout = 15min
+"""
+
+# Who may connect how: the administrator (superuser) only as one of the machine's OS users
+# named in pg_ident.conf (peer), every application role with its password (scram), and
+# only through a socket its owner's group can reach.
+SECURITY_SETTINGS = """
+# --- hotline security ---
+unix_socket_permissions = 0770
+password_encryption = scram-sha-256
+"""
+HBA = """# hotline embedded server (written at every start): the administrator by OS identity,
+# the application roles by password. No TCP.
+local   all   postgres   peer   map=hotline_admins
+local   all   all        scram-sha-256
 """
 
 
@@ -107,7 +122,40 @@ class EmbeddedPostgres:
         return Path(tempfile.gettempdir()) / f"hotline-pg-{digest}"
 
     def dsn(self, database: str = DB_NAME) -> str:
+        """The administrator's DSN (peer authentication: only the machine's named OS users)."""
         return f"postgresql://{DB_USER}@/{database}?host={self.socket_dir}"
+
+    @property
+    def credentials_file(self) -> Path:
+        return self.data_dir / "credentials.toml"
+
+    def passwords(self) -> dict[str, str]:
+        """The application roles' passwords, made on first use and kept in a file only its
+        owner can read (0600)."""
+        from .roles import ROLES, new_password
+
+        path = self.credentials_file
+        known: dict[str, str] = {}
+        if path.exists():
+            known = tomllib.loads(path.read_text(encoding="utf-8"))
+        if set(ROLES) - set(known):
+            known = {key: known.get(key) or new_password() for key in ROLES}
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path.with_suffix(".tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write("# passwords of the hotline application roles (hotline db roles); keep 0600\n")
+                fh.writelines(f'{key} = "{value}"\n' for key, value in known.items())
+            os.replace(path.with_suffix(".tmp"), path)
+        return known
+
+    def role_dsn(self, role: str, database: str = DB_NAME) -> str:
+        """The DSN an application role connects with (see db.roles)."""
+        from urllib.parse import quote
+
+        from .roles import ROLES
+
+        password = self.passwords()[role]
+        return f"postgresql://{ROLES[role]}:{quote(password, safe='')}@/{database}?host={self.socket_dir}"
 
     # -- lifecycle -------------------------------------------------------
     @contextmanager
@@ -159,11 +207,9 @@ class EmbeddedPostgres:
             mode = prefix.stat().st_mode
             if mode & 0o001 == 0:
                 prefix.chmod(mode | 0o001)
-        if self.log_file.exists():
-            os.chown(self.log_file, pw.pw_uid, pw.pw_gid)
-        else:
-            self.log_file.touch()
-            os.chown(self.log_file, pw.pw_uid, pw.pw_gid)
+        self.log_file.touch(mode=0o600)  # errors can quote the data that caused them
+        self.log_file.chmod(0o600)
+        os.chown(self.log_file, pw.pw_uid, pw.pw_gid)
 
     def _initdb(self) -> None:
         self.pgdata.mkdir(parents=True, exist_ok=True)
@@ -178,6 +224,30 @@ class EmbeddedPostgres:
         with open(self.pgdata / "postgresql.conf", "a") as conf:
             conf.write(SERVER_SETTINGS)
             conf.write(f"unix_socket_directories = '{self.socket_dir}'\n")
+
+    def _write_access_rules(self) -> bool:
+        """pg_hba.conf, pg_ident.conf and the socket settings as they must be (also for a
+        cluster made before them); True when anything changed."""
+        admins = sorted({pwd.getpwuid(os.geteuid()).pw_name, "root", self._run_as or ""} - {""})
+        files = {
+            self.pgdata / "pg_hba.conf": HBA,
+            self.pgdata / "pg_ident.conf": "".join(f"hotline_admins  {u}  {DB_USER}\n" for u in admins),
+        }
+        changed = False
+        for path, text in files.items():
+            if not path.exists() or path.read_text() != text:
+                path.write_text(text)
+                changed = True
+        conf = self.pgdata / "postgresql.conf"
+        if "# --- hotline security ---" not in conf.read_text():
+            with open(conf, "a") as fh:
+                fh.write(SECURITY_SETTINGS)
+            changed = True
+        if self._run_as:
+            pw = pwd.getpwnam(self._run_as)
+            for path in (*files, conf):
+                os.chown(path, pw.pw_uid, pw.pw_gid)
+        return changed
 
     def _postmaster_pid(self) -> int | None:
         try:
@@ -205,6 +275,9 @@ class EmbeddedPostgres:
         with self._exclusive():
             if not (self.pgdata / "PG_VERSION").exists():
                 self._initdb()
+            changed = self._write_access_rules()
+            if self.is_running() and changed:
+                self._run("pg_ctl", "-D", str(self.pgdata), "reload")
             if not self.is_running():
                 self._clear_stale_pid()
                 self._prepare_root()

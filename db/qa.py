@@ -52,8 +52,17 @@ class QaStore:
             """SELECT q.call_id, q.reasons, c.agent_id, c.caller_number, c.ring_at,
                       extract(epoch FROM c.end_at - c.answer_at) AS seconds,
                       EXISTS (SELECT 1 FROM qa_scores s WHERE s.call_id = q.call_id) AS scored
-               FROM qa_samples q JOIN calls c ON c.id = q.call_id
+               FROM qa_samples q JOIN inspection_calls c ON c.id = q.call_id
                WHERE q.sample_date = $1 ORDER BY q.call_id""", day)
+
+    async def call(self, call_id: int) -> asyncpg.Record | None:
+        """A call as inspectors see it: every number masked (migration 008)."""
+        return await self.db.fetchrow("SELECT * FROM inspection_calls WHERE id = $1", call_id)
+
+    async def ticket_for_call(self, call_id: int) -> asyncpg.Record | None:
+        """The first ticket filed from a call, masked, with its status and address names."""
+        return await self.db.fetchrow(
+            "SELECT * FROM inspection_tickets WHERE call_id = $1 ORDER BY id LIMIT 1", call_id)
 
     async def add_score(self, call_id: int, inspector: str, rubric: str, items: list[dict],
                         total: float, max_total: float, comment: str, corrects_id: int | None) -> int:

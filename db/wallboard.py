@@ -6,8 +6,6 @@ import datetime as dt
 
 import asyncpg
 
-from .calls import CallStore
-
 SERVICE_LEVEL_SECONDS = 15
 
 
@@ -76,9 +74,11 @@ class WallboardStore:
     async def seat_detail(self, seat_id: int, now: dt.datetime) -> dict:
         """A seat's current call (with its transcript so far) and today's tickets."""
         day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-        call = await CallStore(self.db).current(seat_id)
+        # the supervisor is not the agent on the call: the masked views (migration 008)
+        call = await self.db.fetchrow(
+            "SELECT id, caller_number, answer_at, transcript FROM inspection_calls "
+            "WHERE seat_id = $1 AND end_at IS NULL ORDER BY id DESC LIMIT 1", seat_id)
         tickets = await self.db.fetch(
-            """SELECT t.ticket_no, t.ticket_type, s.status, t.content FROM tickets t
-               JOIN ticket_status s ON s.ticket_id = t.id
-               WHERE t.seat_id = $1 AND t.accepted_at >= $2 ORDER BY t.id DESC LIMIT 20""", seat_id, day_start)
+            """SELECT ticket_no, ticket_type, status, content FROM inspection_tickets
+               WHERE seat_id = $1 AND accepted_at >= $2 ORDER BY id DESC LIMIT 20""", seat_id, day_start)
         return {"call": call, "tickets": tickets}

@@ -12,6 +12,7 @@ import pytest
 from db import migrate
 from db.embedded import EmbeddedPostgres
 from db.reference import ReferenceStore
+from db.roles import ensure_roles
 from db.seats import SeatStore
 from domain.routing import parse_units
 from domain.seats import load_seats
@@ -38,16 +39,21 @@ def _with_db(dsn: str, name: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def pg_admin_dsn(tmp_path_factory) -> str:
-    """DSN of the maintenance database: `HOTLINE_TEST_DSN` or an embedded server."""
-    external = os.environ.get("HOTLINE_TEST_DSN")
-    if external:
-        yield external
+def pg_server(tmp_path_factory) -> EmbeddedPostgres | None:
+    """The embedded server of this test session (None with `HOTLINE_TEST_DSN`)."""
+    if os.environ.get("HOTLINE_TEST_DSN"):
+        yield None
         return
     server = EmbeddedPostgres(tmp_path_factory.mktemp("pg"))
     server.start()
-    yield server.dsn("postgres")
+    yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_admin_dsn(pg_server) -> str:
+    """DSN of the maintenance database: `HOTLINE_TEST_DSN` or the embedded server's."""
+    return os.environ["HOTLINE_TEST_DSN"] if pg_server is None else pg_server.dsn("postgres")
 
 
 @pytest.fixture(scope="session")
@@ -64,6 +70,24 @@ async def template_db(pg_admin_dsn) -> str:
     await SeatStore(conn).sync(load_seats(REPO / "seats.toml"))
     await conn.close()
     return TEMPLATE_DB
+
+
+@pytest.fixture(scope="session")
+async def app_roles(pg_server, pg_admin_dsn, template_db):
+    """The application roles (db/roles.py) with their grants in the template database."""
+    if pg_server is None:
+        pytest.skip("application roles are tested on the embedded server")
+    conn = await asyncpg.connect(_with_db(pg_admin_dsn, template_db))
+    await ensure_roles(conn, pg_server.passwords())
+    await conn.close()
+    return pg_server
+
+
+@pytest.fixture
+def role_dsn(app_roles, dsn):
+    """role → the DSN that application role uses for this test's database."""
+    name = dsn.partition("?")[0].rsplit("/", 1)[1]
+    return lambda role: app_roles.role_dsn(role, name)
 
 
 @pytest.fixture

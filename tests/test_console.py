@@ -30,14 +30,15 @@ def korean_model_dir() -> Path:
 
 
 @pytest.fixture
-async def console_ctx(dsn, tmp_path, monkeypatch):
+async def console_ctx(dsn, role_dsn, tmp_path, monkeypatch):
     monkeypatch.setenv("HOTLINE_DATA_DIR", str(tmp_path))
     conn = await asyncpg.connect(dsn)
     await load_reference(conn, REPO / "seats.toml")
     await conn.close()
 
     async def make(model: bool = True) -> SeatContext:
-        return await SeatContext.load(dsn, 1, "A001", str(korean_model_dir()), want_model=model)
+        # the console connects as the agent role, as `hotline console` does
+        return await SeatContext.load(role_dsn("agent"), 1, "A001", str(korean_model_dir()), want_model=model)
     return make
 
 

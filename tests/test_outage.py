@@ -12,6 +12,7 @@ import pytest
 from console.agent.app import AgentConsole
 from db import migrate
 from db.embedded import EmbeddedPostgres
+from db.roles import ensure_roles
 from domain.settings import parse_settings
 from floor.context import SeatContext
 from floor.lines import CallSimulator
@@ -27,6 +28,7 @@ async def own_server(tmp_path, monkeypatch):
     conn = await asyncpg.connect(dsn)
     await migrate.migrate(conn)
     await load_reference(conn, REPO / "seats.toml")
+    await ensure_roles(conn, server.passwords())
     await conn.close()
     yield server, dsn
     server.stop("immediate")
@@ -65,7 +67,7 @@ async def fill_ticket(app, pilot, content: str) -> None:
 async def test_a_console_works_through_database_outages(own_server, long_call):
     server, dsn = own_server
     settings = parse_settings("[console]\nheartbeat_seconds = 0.3\n")
-    ctx = await SeatContext.load(dsn, 3, "A003", want_model=False, settings=settings)
+    ctx = await SeatContext.load(server.role_dsn("agent"), 3, "A003", want_model=False, settings=settings)
     app = AgentConsole(ctx, CallSimulator(long_call, "0533-2181234", realtime=True))
     session = app.session
     async with app.run_test(size=(100, 32)) as pilot:
@@ -149,7 +151,7 @@ async def test_the_wallboard_reconnects_and_catches_up(own_server):
     from domain.settings import AlertLimits
 
     server, dsn = own_server
-    app = Wallboard(dsn, load_seats(REPO / "seats.toml"), AlertLimits())
+    app = Wallboard(server.role_dsn("supervisor"), load_seats(REPO / "seats.toml"), AlertLimits())
     async with app.run_test(size=(200, 50)) as pilot:
         await until(pilot, lambda: app.online)
         await stop(server)

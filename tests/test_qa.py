@@ -191,10 +191,10 @@ def test_bad_rubric_is_explained(tmp_path):
         load_qa(path)
 
 
-async def test_inspector_screen(day_of_calls, dsn):
+async def test_inspector_screen(day_of_calls, dsn, role_dsn):
     conn, ids, _ = day_of_calls
     await draw_sample(conn, DAY, SAMPLING)
-    app = QaApp(dsn, DAY, "Q09", RUBRIC)
+    app = QaApp(role_dsn("inspector"), DAY, "Q09", RUBRIC)
     async with app.run_test(size=(140, 40)) as pilot:
         screen = app.main  # the named inspection screen
         assert app.screen is screen

@@ -24,7 +24,7 @@ async def floor(dsn):
     return load_seats(REPO / "seats.toml")
 
 
-async def test_wallboard_follows_simulated_seats(dsn, floor, tmp_path):
+async def test_wallboard_follows_simulated_seats(dsn, role_dsn, floor, tmp_path):
     limits = load_settings(REPO / "hotline.toml").alerts
     conn = await asyncpg.connect(dsn)
     seats = SeatStore(conn)
@@ -33,9 +33,9 @@ async def test_wallboard_follows_simulated_seats(dsn, floor, tmp_path):
     await seats.record_state(150, "Z150", SeatState.READY)
     await seats.record_state(150, "Z150", SeatState.TALKING)
     await conn.execute("UPDATE seat_heartbeats SET at = now() - interval '2 minutes' WHERE seat_id = 150")
-    app = Wallboard(dsn, floor, limits)
+    app = Wallboard(role_dsn("supervisor"), floor, limits)
     async with app.run_test(size=(200, 50)) as pilot:
-        simulation = FloorSimulation(dsn, floor[:12], seconds=8, speed=60, workdir=tmp_path)
+        simulation = FloorSimulation(role_dsn("agent"), floor[:12], seconds=8, speed=60, workdir=tmp_path)
         report = await simulation.run()
         await pilot.pause(1.5)
         rows = await conn.fetch(

@@ -13,6 +13,7 @@ from rich.progress import (BarColumn, DownloadColumn, MofNCompleteColumn, Progre
 
 from db import config, migrate
 from db.connect import connect
+from db.roles import ensure_roles
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)
@@ -29,10 +30,14 @@ def default_seats_file() -> Path:
 
 @asynccontextmanager
 async def database():
-    """A connection to the hotline database (started and migrated when needed)."""
+    """The administrator's connection to the hotline database (started, migrated and its
+    application roles made when needed)."""
     conn = await connect(config.resolve_dsn())
     try:
         await migrate.migrate(conn)
+        passwords = config.role_passwords()
+        if passwords:  # the embedded server: its application roles are ours to keep current
+            await ensure_roles(conn, passwords)
         yield conn
     finally:
         await conn.close()

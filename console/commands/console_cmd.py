@@ -28,7 +28,7 @@ async def make_console(seat_id: int, agent_id: str, call: str | None, caller: st
 
     async with database() as conn:
         await load_reference(conn, default_seats_file())
-    ctx = await SeatContext.load(config.resolve_dsn(), seat_id, agent_id, model)
+    ctx = await SeatContext.load(config.resolve_dsn("agent"), seat_id, agent_id, model)
     line = None
     if call == "demo":
         line = CallSimulator(demo_call(data_dir()), caller, realtime)

@@ -10,6 +10,7 @@ from rich.table import Table
 from db import config, migrate
 from db.connect import connect, describe
 from db.admin import row_counts, server_version
+from db.roles import ROLES, create_sql, ensure_roles
 from db.reference import ReferenceStore
 from db.seats import SeatStore
 from domain.seats import load_seats
@@ -20,6 +21,8 @@ from .common import database, default_seats_file, err, out, run
 
 
 def cmd_db(args: argparse.Namespace) -> int:
+    if args.action == "roles":
+        return cmd_roles(args)
     if args.action == "stop":
         if config.external_dsn():
             err.print("HOTLINE_DSN is set: the external server is not managed by hotline")
@@ -38,6 +41,9 @@ def cmd_db(args: argparse.Namespace) -> int:
         conn = await connect(dsn)
         try:
             applied = await migrate.migrate(conn)
+            passwords = config.role_passwords()
+            if passwords:
+                await ensure_roles(conn, passwords)
             for m in applied:
                 out.print(f"applied migration {m.version:03d}_{m.name}")
             if not applied:
@@ -81,6 +87,28 @@ async def _status() -> int:
     return 0
 
 
+def cmd_roles(args: argparse.Namespace) -> int:
+    """The application roles: the SQL that makes them on an external server, or where the
+    embedded server keeps their passwords."""
+    if config.external_dsn() or args.sql:
+        print(create_sql())  # plain: SQL must not be wrapped or styled
+        print("-- then give each application its DSN: " + ", ".join(f"HOTLINE_DSN_{key.upper()}" for key in ROLES))
+        return 0
+
+    async def make() -> None:
+        async with database():
+            pass
+
+    run(make())
+    used_by = {"agent": "hotline console", "supervisor": "hotline wallboard",
+               "inspector": "hotline qa", "unit": "ticket handling units"}
+    for key, role in ROLES.items():
+        out.print(f"{role:20} {used_by[key]}")
+    out.print(f"passwords: {config.embedded_server().credentials_file} (0600); the administrator "
+              f"connects by OS identity (peer), applications by password (scram)")
+    return 0
+
+
 def cmd_seats(args: argparse.Namespace) -> int:
     path = Path(args.file or default_seats_file())
     seats = load_seats(path)
@@ -111,8 +139,9 @@ def cmd_taxonomy(args: argparse.Namespace) -> int:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("db", help="database: start|stop|status|migrate|init")
-    p.add_argument("action", choices=["start", "stop", "status", "migrate", "init"])
+    p = sub.add_parser("db", help="database: start|stop|status|migrate|init|roles")
+    p.add_argument("action", choices=["start", "stop", "status", "migrate", "init", "roles"])
+    p.add_argument("--sql", action="store_true", help="roles: print the SQL that creates them (external server)")
     p.add_argument("--seats", help="seats.toml to load with init")
     p.set_defaults(func=cmd_db)
 

@@ -65,7 +65,7 @@ def cmd_qa(args: argparse.Namespace) -> int:
             pass
 
     run(prepare())
-    QaApp(config.resolve_dsn(), day, args.inspector, rubric, args.device).run()
+    QaApp(config.resolve_dsn("inspector"), day, args.inspector, rubric, args.device).run()
     return 0
 
 

@@ -37,7 +37,7 @@ def cmd_wallboard(args: argparse.Namespace) -> int:
             await load_reference(conn, seats_file)
 
     run(prepare())
-    Wallboard(config.resolve_dsn(), load_seats(seats_file), load_settings().alerts).run()
+    Wallboard(config.resolve_dsn("supervisor"), load_seats(seats_file), load_settings().alerts).run()
     return 0
 
 
@@ -52,7 +52,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         async with database() as conn:
             await load_reference(conn, default_seats_file())
         with tempfile.TemporaryDirectory(prefix="hotline-sim-") as tmp:
-            return await FloorSimulation(config.resolve_dsn(), seats, args.minutes * 60, args.speed,
+            return await FloorSimulation(config.resolve_dsn("agent"), seats, args.minutes * 60, args.speed,
                                          Path(tmp)).run()
 
     print(json.dumps(run(go()), ensure_ascii=False))

@@ -16,9 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from db.calls import CallStore
 from db.qa import QaStore
-from db.tickets import TicketStore
 from domain.privacy import mask
 from quality.checks import run_check
 from quality.config import Rubric
@@ -105,8 +103,9 @@ class InspectionScreen(Screen):
             self.player.stop()
             self.player = None
         self.call_id = call_id
-        call = await CallStore(self.conn).get(call_id)
-        ticket = await TicketStore(self.conn).for_call(call_id)
+        inspection = QaStore(self.conn)  # masked views: the inspector's role reads nothing else
+        call = await inspection.call(call_id)
+        ticket = await inspection.ticket_for_call(call_id)
         raw = call["transcript"]
         self.lines = json.loads(raw) if isinstance(raw, str) else list(raw or [])
         lines = self.query_one("#lines", OptionList)

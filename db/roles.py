@@ -1,0 +1,95 @@
+"""The database roles the applications connect as: none is a superuser, none owns a table,
+each can do what its work needs and nothing else.
+
+| role | who | may |
+| --- | --- | --- |
+| hotline_agent | seat consoles | read reference data, tickets and calls (the agent is on the call); append seat events, calls, tickets and their events; fill in a call once; beat the heart |
+| hotline_supervisor | the wallboard | read the floor: seats, their events and heartbeats; calls and tickets without their personal columns, or masked |
+| hotline_inspector | the QA screen | read calls and tickets through masked views only; append QA samples and scores |
+| hotline_unit | units handling tickets | read the tickets and their events; append ticket events |
+
+Owning the schema, migrating it and creating these roles is the administrator's (the
+embedded server's superuser, or an owner role on an external server). No application role
+can alter a table (so no disabling a trigger), truncate, or run a program on the server.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import asyncpg
+
+ROLES = {"agent": "hotline_agent", "supervisor": "hotline_supervisor",
+         "inspector": "hotline_inspector", "unit": "hotline_unit"}
+_REFERENCE = ("seats", "agents", "categories", "units", "routing_rules", "kb_articles", "kb_vectors",
+              "gazetteer_addresses", "gazetteer_imports", "schema_migrations")
+
+GRANTS = f"""
+REVOKE ALL ON SCHEMA public FROM PUBLIC;
+REVOKE ALL ON ALL TABLES IN SCHEMA public FROM PUBLIC;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM PUBLIC;
+REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {", ".join(ROLES.values())};
+GRANT USAGE ON SCHEMA public TO {", ".join(ROLES.values())};
+GRANT SELECT ON {", ".join(_REFERENCE)} TO {", ".join(ROLES.values())};
+
+GRANT SELECT ON seat_events, seat_heartbeats, calls, tickets, ticket_events, ticket_status TO hotline_agent;
+GRANT INSERT ON agents, seat_events, calls, tickets, ticket_events TO hotline_agent;
+GRANT INSERT, UPDATE ON seat_heartbeats TO hotline_agent;
+GRANT UPDATE (answer_at, end_at, end_reason, recording_path, recording_seconds, transcript)
+    ON calls TO hotline_agent;
+GRANT INSERT, UPDATE ON kb_vectors TO hotline_agent;  -- derived data a console may compute
+GRANT USAGE ON SEQUENCE calls_id_seq, seat_events_id_seq, tickets_id_seq, ticket_events_id_seq
+    TO hotline_agent;
+
+-- the wallboard counts calls and tickets, and shows a seat's call masked
+GRANT SELECT ON seat_events, seat_heartbeats, ticket_status, inspection_calls, inspection_tickets
+    TO hotline_supervisor;
+GRANT SELECT (id, seat_id, agent_id, ring_at, answer_at, end_at, end_reason) ON calls TO hotline_supervisor;
+GRANT SELECT (id, ticket_no, accepted_at, stored_at, ticket_type, urgency, channel, handling_mode,
+              category_code, address_code, unit_code, deadline_at, call_id, seat_id, agent_id)
+    ON tickets TO hotline_supervisor;
+
+GRANT SELECT ON inspection_calls, inspection_tickets, qa_samples, qa_scores TO hotline_inspector;
+GRANT INSERT ON qa_scores TO hotline_inspector;
+GRANT INSERT, UPDATE ON qa_samples TO hotline_inspector;
+GRANT USAGE ON SEQUENCE qa_scores_id_seq TO hotline_inspector;
+
+GRANT SELECT ON tickets, ticket_events, ticket_status TO hotline_unit;
+GRANT INSERT ON ticket_events TO hotline_unit;
+GRANT USAGE ON SEQUENCE ticket_events_id_seq TO hotline_unit;
+
+REVOKE ALL ON FUNCTION close_silent_seats(interval), next_ticket_no(date) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION next_ticket_no(date) TO hotline_agent;
+GRANT EXECUTE ON FUNCTION close_silent_seats(interval) TO hotline_agent, hotline_supervisor;
+"""
+
+
+def new_password() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def create_sql(passwords: dict[str, str] | None = None) -> str:
+    """CREATE ROLE statements for an external server (passwords: role → password; a
+    placeholder where none is given) followed by the grants."""
+    lines = ["-- hotline application roles: run as the schema owner after `hotline db migrate`"]
+    for key, role in ROLES.items():
+        password = (passwords or {}).get(key)
+        literal = "'" + password.replace("'", "''") + "'" if password else "'<password for " + role + ">'"
+        lines.append(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION "
+                     f"NOBYPASSRLS NOINHERIT PASSWORD {literal};")
+    return "\n".join(lines) + "\n" + GRANTS
+
+
+async def ensure_roles(conn: asyncpg.Connection, passwords: dict[str, str]) -> None:
+    """Create the roles that are missing, (re)set their passwords and apply the grants;
+    idempotent. Run as the administrator, after the migrations."""
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(12345, 2)")
+        for key, role in ROLES.items():
+            exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
+            verb = "ALTER" if exists else "CREATE"
+            literal = passwords[key].replace("'", "''")
+            await conn.execute(
+                f"{verb} ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION "
+                f"NOBYPASSRLS NOINHERIT PASSWORD '{literal}'")
+        await conn.execute(GRANTS)

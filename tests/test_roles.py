@@ -1,0 +1,142 @@
+"""Least privilege: each application role can do its work and is refused the rest; none can
+disable a trigger, truncate, replace a function or run a program on the server."""
+
+import datetime as dt
+
+import asyncpg
+import pytest
+
+from db.calls import CallStore
+from db.outbox import Outbox, TicketWriter
+from db.qa import QaStore
+from db.seats import SeatStore
+from db.tickets import TicketStore
+from domain.tickets import TicketDraft, TicketRules
+from domain.workdays import SHANGHAI, now
+
+ROLES = ("agent", "supervisor", "inspector", "unit")
+FORBIDDEN_TO_ALL = [
+    "TRUNCATE tickets",
+    "TRUNCATE seat_events",
+    "ALTER TABLE tickets DISABLE TRIGGER tickets_append_only",
+    "SET session_replication_role = replica",
+    "COPY (SELECT 1) TO PROGRAM 'id'",
+    "CREATE OR REPLACE FUNCTION refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$",
+    "CREATE TABLE x (a int)",
+    "UPDATE tickets SET content = 'x'",
+    "DELETE FROM seat_events",
+    "DROP TABLE qa_scores",
+    "CREATE ROLE intruder SUPERUSER",
+]
+
+
+async def _filed_call(dsn) -> tuple[int, int]:
+    """A call with a ticket, filed by the admin connection: (call id, ticket id)."""
+    conn = await asyncpg.connect(dsn)
+    call_id = await CallStore(conn).ring(1, "13805331234", now(), None)
+    await CallStore(conn).add_utterance(call_id, "我的电话幺三八零五三三幺二三四", 0.0, 2.0)
+    ticket = await TicketStore(conn, TicketRules.default()).submit(TicketDraft(
+        ticket_type="投诉", content="噪音扰民，回电13805331234", caller_number="13805331234",
+        unit_code="ZD", call_id=call_id, seat_id=1))
+    await conn.close()
+    return call_id, ticket.id
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_no_application_role_can_change_the_rules(role_dsn, role):
+    conn = await asyncpg.connect(role_dsn(role))
+    try:
+        assert not await conn.fetchval("SELECT rolsuper OR rolcreaterole OR rolbypassrls FROM pg_roles "
+                                       "WHERE rolname = current_user")
+        for statement in FORBIDDEN_TO_ALL:
+            with pytest.raises(asyncpg.PostgresError) as refused:
+                await conn.execute(statement)
+            assert refused.value.sqlstate in ("42501", "55000"), (statement, refused.value)  # no privilege
+    finally:
+        await conn.close()
+
+
+async def test_the_agent_files_tickets_and_reads_what_a_seat_needs(role_dsn, tmp_path):
+    conn = await asyncpg.connect(role_dsn("agent"))
+    try:
+        seats = SeatStore(conn)
+        await seats.ensure_agent(3, "R003")
+        await seats.claim(3, "R003", 30)
+        await seats.record_state(3, "R003", "就绪")
+        call_id = await CallStore(conn).ring(3, "13805331234", now(), "R003")
+        await CallStore(conn).answer(call_id, now(), "/r/x.wav")
+        await CallStore(conn).add_utterance(call_id, "喂", 0.0, 1.0)
+        await CallStore(conn).hang_up(call_id, now(), "/r/x.wav", 1.0)
+        assert await seats.close_silent(30) == 0
+        history = await TicketStore(conn).by_caller("13805331234")
+        assert history == []
+        for statement in ("SELECT * FROM qa_scores", "SELECT * FROM inspection_calls",
+                          "INSERT INTO units (code, name) VALUES ('X', 'x')"):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await conn.execute(statement)
+    finally:
+        await conn.close()
+    writer = TicketWriter(role_dsn("agent"), Outbox(tmp_path / "outbox.jsonl"), TicketRules.default())
+    submitted = await writer.submit(TicketDraft(ticket_type="投诉", content="路灯不亮", caller_number="13805331234",
+                                                unit_code="ZD", call_id=call_id, seat_id=3, agent_id="R003",
+                                                accepted_at=dt.datetime.now(SHANGHAI)))
+    await writer.close()
+    assert submitted.stored is not None and submitted.stored.ticket_no
+
+
+async def test_the_inspector_reads_only_masked_calls(role_dsn, dsn):
+    call_id, _ = await _filed_call(dsn)
+    conn = await asyncpg.connect(role_dsn("inspector"))
+    try:
+        for statement in ("SELECT caller_number FROM calls", "SELECT content FROM tickets",
+                          "SELECT * FROM seat_heartbeats"):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await conn.execute(statement)
+        call = await QaStore(conn).call(call_id)
+        ticket = await QaStore(conn).ticket_for_call(call_id)
+        assert call["caller_number"] == "138****1234"
+        assert "幺三八****幺二三四" in call["transcript"]
+        assert ticket["caller_number"] == "138****1234" and "138****1234" in ticket["content"]
+    finally:
+        await conn.close()
+
+
+async def test_the_supervisor_counts_calls_but_reads_them_masked(role_dsn, dsn):
+    from db.wallboard import WallboardStore
+    call_id, _ = await _filed_call(dsn)
+    conn = await asyncpg.connect(role_dsn("supervisor"))
+    try:
+        figures = await WallboardStore(conn).today(now())
+        assert figures["offered"] >= 1 and figures["tickets"] >= 1
+        detail = await WallboardStore(conn).seat_detail(1, now())
+        assert detail["call"]["caller_number"] == "138****1234"
+        assert "138****1234" in detail["tickets"][0]["content"]
+        for statement in ("SELECT caller_number FROM calls", "SELECT transcript FROM calls",
+                          "SELECT content FROM tickets", "INSERT INTO tickets DEFAULT VALUES"):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+async def test_the_socket_and_the_passwords(app_roles):
+    import stat
+    socket_path = app_roles.socket_dir / ".s.PGSQL.5432"
+    assert stat.S_IMODE(socket_path.stat().st_mode) == 0o770  # the server's group only
+    assert stat.S_IMODE(app_roles.credentials_file.stat().st_mode) == 0o600
+    bad = app_roles.role_dsn("agent").replace(app_roles.passwords()["agent"][:8], "wrong123")
+    with pytest.raises(asyncpg.InvalidPasswordError):
+        await asyncpg.connect(bad)
+
+
+def test_db_roles_prints_the_sql_for_an_external_server():
+    import os
+    import subprocess
+    import sys
+    from conftest import REPO
+    env = {**os.environ, "HOTLINE_DSN": "postgresql://owner@db.example/hotline"}
+    printed = subprocess.run([sys.executable, "-m", "console.cli", "db", "roles"], cwd=REPO, env=env,
+                             capture_output=True, text=True, timeout=60, check=True).stdout
+    for role in ("hotline_agent", "hotline_supervisor", "hotline_inspector", "hotline_unit"):
+        assert f"CREATE ROLE {role} LOGIN NOSUPERUSER" in printed
+    assert "GRANT SELECT ON inspection_calls" in printed and "HOTLINE_DSN_AGENT" in printed
