@@ -53,7 +53,20 @@ class CallStore:
             recording_seconds, json.dumps(transcript, ensure_ascii=False))
 
     async def get(self, call_id: int) -> asyncpg.Record | None:
-        return await self.db.fetchrow("SELECT * FROM calls WHERE id = $1", call_id)
+        """The call as it stands after its corrections."""
+        return await self.db.fetchrow("SELECT * FROM calls_corrected WHERE id = $1", call_id)
+
+    async def correct(self, call_id: int, by: str, reason: str, transcript: list[dict] | None = None,
+                      recording_path: str | None = None) -> None:
+        """Correct what was recorded by new rows (the call itself never changes)."""
+        rows = [(field, json.dumps(value, ensure_ascii=False))
+                for field, value in (("transcript", transcript), ("recording_path", recording_path))
+                if value is not None]
+        if not rows:
+            raise ValueError("nothing to correct")
+        await self.db.executemany(
+            "INSERT INTO call_corrections (call_id, field, value, reason, corrected_by) "
+            "VALUES ($1, $2, $3::jsonb, $4, $5)", [(call_id, f, v, reason, by) for f, v in rows])
 
 
 

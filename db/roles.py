@@ -16,6 +16,7 @@ can alter a table (so no disabling a trigger), truncate, or run a program on the
 from __future__ import annotations
 
 import secrets
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import asyncpg
 
@@ -32,7 +33,8 @@ REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {", ".join(ROLES.values())};
 GRANT USAGE ON SCHEMA public TO {", ".join(ROLES.values())};
 GRANT SELECT ON {", ".join(_REFERENCE)} TO {", ".join(ROLES.values())};
 
-GRANT SELECT ON seat_events, seat_heartbeats, calls, tickets, ticket_events, ticket_status TO hotline_agent;
+GRANT SELECT ON seat_events, seat_heartbeats, calls, calls_corrected, tickets, ticket_events, ticket_status
+    TO hotline_agent;
 GRANT INSERT ON agents, seat_events, calls, tickets, ticket_events TO hotline_agent;
 GRANT INSERT, UPDATE ON seat_heartbeats TO hotline_agent;
 GRANT UPDATE (answer_at, end_at, end_reason, recording_path, recording_seconds, transcript)
@@ -66,6 +68,13 @@ GRANT EXECUTE ON FUNCTION close_silent_seats(interval) TO hotline_agent, hotline
 
 def new_password() -> str:
     return secrets.token_urlsafe(24)
+
+
+def with_login(dsn: str, role: str, password: str) -> str:
+    """`dsn` with another user and password (host, port, database and options kept)."""
+    parts = urlsplit(dsn)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=f"{quote(role, safe='')}:{quote(password, safe='')}@{host}"))
 
 
 def create_sql(passwords: dict[str, str] | None = None) -> str:

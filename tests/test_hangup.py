@@ -2,6 +2,7 @@
 console whose terminal goes away signs out and exits; calls are written once."""
 
 import asyncio
+import json
 import os
 import shutil
 import subprocess
@@ -153,3 +154,18 @@ def test_personal_data_on_disk_is_for_its_owner(tmp_path, monkeypatch):
     recorder.close()
     assert (folder / "recordings" / "2026-11-23" / "seat001.wav").stat().st_mode & 0o777 == 0o600
     assert (folder / "recordings").stat().st_mode & 0o777 == 0o700
+
+
+async def test_a_transcript_is_corrected_by_new_rows(conn):
+    calls = CallStore(conn)
+    call_id = await calls.ring(1, "13805331234", now(), None)
+    await calls.add_utterance(call_id, "松林花园", 0.0, 1.0)
+    await calls.correct(call_id, "Q01", "地址听错", transcript=[{"text": "松龄花园", "start": 0.0, "end": 1.0}])
+    await calls.correct(call_id, "Q02", "录音迁移", recording_path="/archive/x.wav")
+    corrected = await calls.get(call_id)
+    assert json.loads(corrected["transcript"]) == [{"text": "松龄花园", "start": 0.0, "end": 1.0}]
+    assert corrected["recording_path"] == "/archive/x.wav"
+    original = await conn.fetchrow("SELECT transcript, recording_path FROM calls WHERE id = $1", call_id)
+    assert "松林花园" in original["transcript"] and original["recording_path"] is None  # as heard
+    with pytest.raises(asyncpg.PostgresError, match="append-only"):
+        await conn.execute("DELETE FROM call_corrections")

@@ -140,3 +140,31 @@ def test_db_roles_prints_the_sql_for_an_external_server():
     for role in ("hotline_agent", "hotline_supervisor", "hotline_inspector", "hotline_unit"):
         assert f"CREATE ROLE {role} LOGIN NOSUPERUSER" in printed
     assert "GRANT SELECT ON inspection_calls" in printed and "HOTLINE_DSN_AGENT" in printed
+
+
+async def test_db_roles_creates_them_on_an_external_server(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from conftest import REPO
+    from db.embedded import EmbeddedPostgres
+    from db import migrate
+
+    server = EmbeddedPostgres(tmp_path / "external")  # stands for a centre's own server
+    admin_dsn = server.start()
+    try:
+        conn = await asyncpg.connect(admin_dsn)
+        await migrate.migrate(conn)
+        await conn.close()
+        env = {**os.environ, "HOTLINE_DSN": admin_dsn}
+        printed = subprocess.run([sys.executable, "-m", "console.cli", "db", "roles", "--create"], cwd=REPO,
+                                 env=env, capture_output=True, text=True, timeout=60, check=True).stdout
+        dsns = dict(line.split("=", 1) for line in printed.splitlines() if line.startswith("HOTLINE_DSN_"))
+        assert set(dsns) == {"HOTLINE_DSN_AGENT", "HOTLINE_DSN_SUPERVISOR", "HOTLINE_DSN_INSPECTOR", "HOTLINE_DSN_UNIT"}
+        agent = await asyncpg.connect(dsns["HOTLINE_DSN_AGENT"])
+        assert await agent.fetchval("SELECT current_user") == "hotline_agent"
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await agent.execute("TRUNCATE calls")
+        await agent.close()
+    finally:
+        server.stop()

@@ -10,7 +10,7 @@ from rich.table import Table
 from db import config, migrate
 from db.connect import connect, describe
 from db.admin import row_counts, server_version
-from db.roles import ROLES, create_sql, ensure_roles
+from db.roles import ROLES, create_sql, ensure_roles, new_password, with_login
 from db.reference import ReferenceStore
 from db.seats import SeatStore
 from domain.seats import load_seats
@@ -90,7 +90,23 @@ async def _status() -> int:
 def cmd_roles(args: argparse.Namespace) -> int:
     """The application roles: the SQL that makes them on an external server, or where the
     embedded server keeps their passwords."""
-    if config.external_dsn() or args.sql:
+    external = config.external_dsn()
+    if external and args.create:
+        passwords = {key: new_password() for key in ROLES}
+
+        async def create() -> None:
+            conn = await connect(external)
+            try:
+                await ensure_roles(conn, passwords)
+            finally:
+                await conn.close()
+
+        run(create())
+        err.print("roles created; give each application its DSN (shown once, keep them safe):")
+        for key, role in ROLES.items():
+            print(f"HOTLINE_DSN_{key.upper()}={with_login(external, role, passwords[key])}")
+        return 0
+    if external or args.sql:
         print(create_sql())  # plain: SQL must not be wrapped or styled
         print("-- then give each application its DSN: " + ", ".join(f"HOTLINE_DSN_{key.upper()}" for key in ROLES))
         return 0
@@ -142,6 +158,8 @@ def register(sub) -> None:
     p = sub.add_parser("db", help="database: start|stop|status|migrate|init|roles")
     p.add_argument("action", choices=["start", "stop", "status", "migrate", "init", "roles"])
     p.add_argument("--sql", action="store_true", help="roles: print the SQL that creates them (external server)")
+    p.add_argument("--create", action="store_true",
+                   help="roles: create them on the external server (HOTLINE_DSN) and print their DSNs")
     p.add_argument("--seats", help="seats.toml to load with init")
     p.set_defaults(func=cmd_db)
 

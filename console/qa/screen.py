@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import asyncpg
+from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -26,6 +27,12 @@ from speech.audio import AudioError
 from speech.playback import Player
 
 SEEK_SECONDS = 5.0
+
+
+def shown(text: str) -> str:
+    """What came from callers, agents or files, ready for the screen: numbers masked (again:
+    the views mask already), markup escaped."""
+    return escape(mask(text or ""))
 
 
 class InspectionScreen(Screen):
@@ -82,7 +89,7 @@ class InspectionScreen(Screen):
         for r in self.sample:
             mark = "✔" if r["scored"] else "·"
             options.add_option(Option(
-                f"{mark} {r['ring_at']:%H:%M} {r['agent_id'] or '-'} {mask(r['caller_number'])}\n"
+                f"{mark} {r['ring_at']:%H:%M} {shown(r['agent_id'] or '-')} {shown(r['caller_number'])}\n"
                 f"  [dim]{'、'.join(r['reasons'])}[/]", id=str(r["call_id"])))
         if not self.sample:
             self.query_one("#call-info", Static).update(f"{self.day} 没有抽检样本：先运行 hotline qa sample --date {self.day}")
@@ -112,14 +119,14 @@ class InspectionScreen(Screen):
         lines.clear_options()
         for u in self.lines:
             s = int(u.get("start", 0))
-            lines.add_option(Option(f"{s // 60:02d}:{s % 60:02d} {mask(u.get('text', ''))}"))
+            lines.add_option(Option(f"{s // 60:02d}:{s % 60:02d} {shown(u.get('text', ''))}"))
         self.current_line = -1
         self.query_one("#call-info", Static).update(
-            f"通话 #{call_id}  工号 {call['agent_id'] or '-'}  来电 {mask(call['caller_number'])}  "
+            f"通话 #{call_id}  工号 {shown(call['agent_id'] or '-')}  来电 {shown(call['caller_number'])}  "
             f"{call['ring_at']:%Y-%m-%d %H:%M}")
         self.query_one("#ticket", Static).update(
             (f"[b]工单[/b] {ticket['ticket_no']} {ticket['ticket_type']} {ticket['handling_mode']} {ticket['status']}\n"
-             f"{mask(ticket['address_text'])}\n{mask(ticket['content'])[:120]}") if ticket else "[dim]本次通话无工单[/]")
+             f"{shown(ticket['address_text'])}\n{shown(ticket['content'][:120])}") if ticket else "[dim]本次通话无工单[/]")
         stats = None
         if call["recording_path"] and Path(call["recording_path"]).exists():
             try:
@@ -147,7 +154,7 @@ class InspectionScreen(Screen):
         for item in self.rubric.items:
             mark = "[green]✔[/]" if self.passed[item.key] else "[red]✘[/]"
             auto = "" if item.check else "[dim](人工)[/] "
-            items.add_option(Option(f"{mark} {item.name} {item.points:g}分 {auto}\n  [dim]{self.evidence[item.key]}[/]"))
+            items.add_option(Option(f"{mark} {escape(item.name)} {item.points:g}分 {auto}\n  [dim]{shown(self.evidence[item.key])}[/]"))
         if highlighted is not None:
             items.highlighted = highlighted
         total = sum(i.points for i in self.rubric.items if self.passed[i.key])
