@@ -15,6 +15,7 @@ import importlib.util
 import hashlib
 import os
 import pwd
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -28,6 +29,7 @@ DB_NAME = "hotline"
 DB_USER = "postgres"
 OS_USER_WHEN_ROOT = "pgserver"
 SOCKET_NAME = ".s.PGSQL.5432"
+ROOT_CLUSTERS = Path("/var/lib/hotline/pg")  # clusters of root-run data dirs (see _server_root)
 MAX_SOCKET_PATH = 100
 
 SERVER_SETTINGS = """
@@ -107,17 +109,27 @@ class EmbeddedPostgres:
 
     def __init__(self, data_dir: Path):
         self.data_dir = Path(data_dir).expanduser().resolve()
-        self.pgdata = self.data_dir / "pgdata"
-        self.log_file = self.data_dir / "postgres.log"
-        self._lock_file = self.data_dir / "server.lock"
         self._run_as = OS_USER_WHEN_ROOT if os.geteuid() == 0 else None
+        self.server_root = self._server_root()
+        self.pgdata = self.server_root / "pgdata"
+        self.log_file = self.server_root / "postgres.log"
+        self._lock_file = self.data_dir / "server.lock"
+
+    def _server_root(self) -> Path:
+        """Where the cluster lives: in the data dir, except when run as root: then the server's
+        unprivileged user gets a tree of its own under ROOT_CLUSTERS, so nothing on the way to
+        the data dir (e.g. /root) has to be opened to it. A cluster made in the data dir by an
+        earlier version stays there."""
+        if not self._run_as or (self.data_dir / "pgdata" / "PG_VERSION").exists():
+            return self.data_dir
+        return ROOT_CLUSTERS / hashlib.sha1(str(self.data_dir).encode()).hexdigest()[:16]
 
     # -- locations -------------------------------------------------------
     @property
     def socket_dir(self) -> Path:
-        """Unix socket directory: the data dir when short enough, else one under /tmp."""
-        if len(str(self.data_dir / SOCKET_NAME)) <= MAX_SOCKET_PATH:
-            return self.data_dir / "run"
+        """Unix socket directory: in the server's tree when short enough, else one under /tmp."""
+        if len(str(self.server_root / "run" / SOCKET_NAME)) <= MAX_SOCKET_PATH:
+            return self.server_root / "run"
         digest = hashlib.sha1(str(self.data_dir).encode()).hexdigest()[:12]
         return Path(tempfile.gettempdir()) / f"hotline-pg-{digest}"
 
@@ -187,15 +199,20 @@ class EmbeddedPostgres:
         except KeyError:
             subprocess.run(["useradd", "--system", "--no-create-home", self._run_as], check=True)
         pw = pwd.getpwnam(self._run_as)
+        if self.server_root != self.data_dir:
+            self._sweep_orphans()
+            self.server_root.mkdir(parents=True, exist_ok=True)
+            self.server_root.chmod(0o700)
+            os.chown(self.server_root, pw.pw_uid, pw.pw_gid)
+            (self.server_root / "data_dir").write_text(str(self.data_dir))  # whose cluster this is
+        else:  # a cluster of an earlier version inside the data dir: its user must pass through
+            for prefix in [*self.data_dir.parents, self.data_dir]:
+                mode = prefix.stat().st_mode
+                if not mode & 0o001:
+                    prefix.chmod(mode | 0o001)
         for path in (self.pgdata, self.socket_dir):
             path.mkdir(parents=True, exist_ok=True)
             os.chown(path, pw.pw_uid, pw.pw_gid)
-        # the server's user must reach pgdata: it may pass through the data dir and its parents
-        # (x), never list or read them
-        for prefix in [*self.data_dir.parents, self.data_dir]:
-            mode = prefix.stat().st_mode
-            if not mode & 0o001:
-                prefix.chmod(mode | 0o001)
         bins = _bin_dir().parent
         for root, dirs, files in os.walk(bins):
             for name in dirs + files:
@@ -210,6 +227,22 @@ class EmbeddedPostgres:
         self.log_file.touch(mode=0o600)  # errors can quote the data that caused them
         self.log_file.chmod(0o600)
         os.chown(self.log_file, pw.pw_uid, pw.pw_gid)
+
+    def _sweep_orphans(self) -> None:
+        """Remove root-run clusters whose data dir is gone (a deleted test or scratch dir) and
+        that no server runs on: they can never be used again."""
+        if not ROOT_CLUSTERS.is_dir():
+            return
+        for root in ROOT_CLUSTERS.iterdir():
+            owner = root / "data_dir"
+            try:
+                gone = owner.is_file() and not Path(owner.read_text()).exists()
+                pid = int((root / "pgdata" / "postmaster.pid").read_text().split()[0]) \
+                    if (root / "pgdata" / "postmaster.pid").exists() else None
+            except (OSError, ValueError, IndexError):
+                continue
+            if gone and root != self.server_root and not (pid and _pid_alive(pid)):
+                shutil.rmtree(root, ignore_errors=True)
 
     def _initdb(self) -> None:
         self.pgdata.mkdir(parents=True, exist_ok=True)

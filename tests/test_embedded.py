@@ -58,3 +58,21 @@ async def test_recovers_after_a_crash_and_from_a_reused_pid(tmp_path):
     server.start()
     assert server.is_running()
     server.stop()
+
+
+def test_starting_changes_nothing_outside_the_data_dir(tmp_path):
+    """The data dir is its owner's alone; no parent of it is opened to the server's user."""
+    import stat
+    parent = tmp_path / "home"
+    parent.mkdir(mode=0o700)
+    before = stat.S_IMODE(parent.stat().st_mode), stat.S_IMODE(tmp_path.stat().st_mode)
+    server = EmbeddedPostgres(parent / "hotline")
+    server.start()
+    try:
+        assert (stat.S_IMODE(parent.stat().st_mode), stat.S_IMODE(tmp_path.stat().st_mode)) == before
+        assert stat.S_IMODE(server.pgdata.stat().st_mode) == 0o700
+        if os.geteuid() == 0:  # the unprivileged server user has a tree of its own
+            assert not server.pgdata.is_relative_to(parent)
+            assert stat.S_IMODE(server.server_root.stat().st_mode) == 0o700
+    finally:
+        server.stop()
