@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import time
 import uuid
 from pathlib import Path
 
@@ -22,6 +25,23 @@ from domain.tickets import TicketRules
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
 TEMPLATE_DB = "hotline_test_template"
+
+
+async def wait_for(pilot, condition, seconds: float = 60) -> None:
+    """Let a Textual app under Pilot run until `condition()` holds (fail after `seconds`)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await pilot.pause(0.1)
+
+
+def silent_call(path: Path, seconds: float, rate: int = 8000) -> Path:
+    """A WAV of silence (sox): a call that lasts, without a voice."""
+    if not shutil.which("sox"):
+        pytest.skip("sox is not installed (tools/sysdeps.sh installs it)")
+    subprocess.run(["sox", "-n", "-r", str(rate), "-c", "1", "-b", "16", str(path), "trim", "0", str(seconds)],
+                   check=True)
+    return path
 
 
 def shared_file(relative: str) -> Path:

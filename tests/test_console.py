@@ -19,7 +19,7 @@ from floor.context import SeatContext
 from floor.lines import CallSimulator
 from floor.reference import load_reference
 from domain.workdays import SHANGHAI
-from conftest import REPO
+from conftest import REPO, silent_call, wait_for
 
 FIXED_NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI)
 
@@ -52,13 +52,6 @@ def call_wav(tmp_path_factory) -> Path:
     subprocess.run(["espeak-ng", "-v", "ko", "-w", str(raw), "안녕하세요. 서울 시청 앞입니다. 감사합니다."], check=True)
     subprocess.run(["sox", str(raw), "-r", "8000", "-e", "u-law", str(wav)], check=True)  # telephone audio
     return wav
-
-
-async def wait_for(pilot, condition, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        await pilot.pause(0.1)
 
 
 async def test_call_to_saved_ticket(console_ctx, call_wav, dsn):
@@ -208,10 +201,7 @@ def test_real_terminal_in_tmux(tmp_path):
 
 
 async def test_hang_up_ends_a_call_without_recognition(console_ctx, tmp_path):
-    if not shutil.which("sox"):
-        pytest.skip("sox is not installed (tools/sysdeps.sh installs it)")
-    silence = tmp_path / "silence.wav"
-    subprocess.run(["sox", "-n", "-r", "16000", "-c", "1", "-b", "16", str(silence), "trim", "0", "30"], check=True)
+    silence = silent_call(tmp_path / "silence.wav", 30, rate=16000)
     ctx = await console_ctx(model=False)
     app = AgentConsole(ctx, CallSimulator(silence, "13805331234", realtime=True), ring_after=0.1, auto_answer=True)
     async with app.run_test(size=(100, 32)) as pilot:

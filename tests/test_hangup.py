@@ -16,7 +16,7 @@ from db.calls import CallStore
 from db.seats import SeatStore
 from domain.seats import SeatStateError
 from domain.workdays import now
-from conftest import REPO
+from conftest import REPO, silent_call
 
 
 async def test_two_consoles_never_hold_one_seat(conn, dsn):
@@ -86,8 +86,7 @@ def test_a_console_whose_terminal_goes_away_signs_out_and_exits(tmp_path):
     for tool in ("tmux", "sox"):
         if not shutil.which(tool):
             pytest.skip(f"{tool} is not installed (tools/sysdeps.sh installs it)")
-    call = tmp_path / "call.wav"
-    subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", str(call), "trim", "0", "120"], check=True)
+    call = silent_call(tmp_path / "call.wav", 120)
     env = {**os.environ, "HOTLINE_DATA_DIR": str(tmp_path), "HOTLINE_VOSK_MODEL": ""}
     session = f"hangup-{os.getpid()}"
     command = (f"HOTLINE_DATA_DIR={tmp_path} HOTLINE_VOSK_MODEL= {sys.executable} -m console.cli console "

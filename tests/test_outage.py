@@ -2,9 +2,6 @@
 call, in 话后整理 — and every seat event, call and ticket is stored once when it is back."""
 
 import asyncio
-import shutil
-import subprocess
-import time
 
 import asyncpg
 import pytest
@@ -17,7 +14,7 @@ from domain.settings import parse_settings
 from floor.context import SeatContext
 from floor.lines import CallSimulator
 from floor.reference import load_reference
-from conftest import REPO
+from conftest import REPO, silent_call, wait_for
 
 
 @pytest.fixture
@@ -36,18 +33,7 @@ async def own_server(tmp_path, monkeypatch):
 
 @pytest.fixture
 def long_call(tmp_path):
-    if not shutil.which("sox"):
-        pytest.skip("sox is not installed (tools/sysdeps.sh installs it)")
-    path = tmp_path / "call.wav"
-    subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", str(path), "trim", "0", "60"], check=True)
-    return path
-
-
-async def until(pilot, condition, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        await pilot.pause(0.1)
+    return silent_call(tmp_path / "call.wav", 60)
 
 
 async def stop(server) -> None:
@@ -71,57 +57,57 @@ async def test_a_console_works_through_database_outages(own_server, long_call):
     app = AgentConsole(ctx, CallSimulator(long_call, "0533-2181234", realtime=True))
     session = app.session
     async with app.run_test(size=(100, 32)) as pilot:
-        await until(pilot, lambda: session.online and session.state == "就绪")
+        await wait_for(pilot, lambda: session.online and session.state == "就绪")
 
         # 1. idle: the heartbeat notices, the bar says so, the agent takes a break and comes back
         await stop(server)
-        await until(pilot, lambda: not session.online)
+        await wait_for(pilot, lambda: not session.online)
         assert "数据库连接中断" in str(app.query_one("#seat-bar").content)
         await pilot.press("f2")
         await pilot.pause(0.2)
         await pilot.press("down", "enter")  # 休息
-        await until(pilot, lambda: session.state == "小休")
+        await wait_for(pilot, lambda: session.state == "小休")
         await pilot.press("f2")
-        await until(pilot, lambda: session.state == "就绪")
+        await wait_for(pilot, lambda: session.state == "就绪")
         await start(server)
-        await until(pilot, lambda: session.online)
+        await wait_for(pilot, lambda: session.online)
         assert "数据库连接中断" not in str(app.query_one("#seat-bar").content)
 
         # 2. in a call: the database goes away after the answer, the agent hangs up and saves
         await app.ring()
         await pilot.press("f3")
-        await until(pilot, lambda: session.phase == "talking")
+        await wait_for(pilot, lambda: session.phase == "talking")
         await stop(server)
         await pilot.pause(0.5)
         await pilot.press("f4")
-        await until(pilot, lambda: session.phase == "wrapup")
+        await wait_for(pilot, lambda: session.phase == "wrapup")
         await fill_ticket(app, pilot, "通话中断库：楼道灯坏了。")
-        await until(pilot, lambda: session.phase == "idle")
+        await wait_for(pilot, lambda: session.phase == "idle")
         assert session.saved[-1].startswith("（已暂存本地")
         await start(server)
-        await until(pilot, lambda: session.online)
+        await wait_for(pilot, lambda: session.online)
 
         # 3. in 话后整理: the call ended normally, the database goes away before Ctrl+S
         await app.ring()
         await pilot.press("f3")
-        await until(pilot, lambda: session.phase == "talking")
+        await wait_for(pilot, lambda: session.phase == "talking")
         await pilot.press("f4")
-        await until(pilot, lambda: session.phase == "wrapup")
+        await wait_for(pilot, lambda: session.phase == "wrapup")
         await stop(server)
         await fill_ticket(app, pilot, "整理时断库：路灯不亮。")
-        await until(pilot, lambda: session.phase == "idle")
+        await wait_for(pilot, lambda: session.phase == "idle")
 
         # 4. a call that rings while the database is away is stored whole afterwards
         await app.ring()
         await pilot.press("f3")
-        await until(pilot, lambda: session.phase == "talking")
+        await wait_for(pilot, lambda: session.phase == "talking")
         await pilot.press("f4")
-        await until(pilot, lambda: session.phase == "wrapup")
+        await wait_for(pilot, lambda: session.phase == "wrapup")
         await fill_ticket(app, pilot, "断库时来电：噪音扰民。")
-        await until(pilot, lambda: session.phase == "idle")
+        await wait_for(pilot, lambda: session.phase == "idle")
         await start(server)
-        await until(pilot, lambda: session.online)
-        await until(pilot, lambda: not ctx.writer.outbox.pending(), seconds=30)  # the replayer ran
+        await wait_for(pilot, lambda: session.online)
+        await wait_for(pilot, lambda: not ctx.writer.outbox.pending(), seconds=30)  # the replayer ran
         await pilot.press("f10")
 
     conn = await asyncpg.connect(dsn)
@@ -153,18 +139,18 @@ async def test_the_wallboard_reconnects_and_catches_up(own_server):
     server, dsn = own_server
     app = Wallboard(server.role_dsn("supervisor"), load_seats(REPO / "seats.toml"), AlertLimits())
     async with app.run_test(size=(200, 50)) as pilot:
-        await until(pilot, lambda: app.online)
+        await wait_for(pilot, lambda: app.online)
         await stop(server)
-        await until(pilot, lambda: not app.online)
-        await until(pilot, lambda: "数据库连接中断" in str(app.query_one("#connection").content))
+        await wait_for(pilot, lambda: not app.online)
+        await wait_for(pilot, lambda: "数据库连接中断" in str(app.query_one("#connection").content))
         await start(server)
         conn = await asyncpg.connect(dsn)
         seats = SeatStore(conn)
         await seats.ensure_agent(7, "W007")  # signed in while the board was away
         await seats.record_state(7, "W007", "就绪")
-        await until(pilot, lambda: app.online, seconds=30)
-        await until(pilot, lambda: app.query_one("#seat-7", SeatTile).view.state == "就绪")
+        await wait_for(pilot, lambda: app.online, seconds=30)
+        await wait_for(pilot, lambda: app.query_one("#seat-7", SeatTile).view.state == "就绪")
         assert str(app.query_one("#connection").content) == ""
         await seats.record_state(7, "W007", "小休", "用餐")  # and it listens again
-        await until(pilot, lambda: app.query_one("#seat-7", SeatTile).view.state == "小休")
+        await wait_for(pilot, lambda: app.query_one("#seat-7", SeatTile).view.state == "小休")
         await conn.close()
