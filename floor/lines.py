@@ -15,24 +15,34 @@ DEMO_SCRIPT = ("喂，你好，我住马尚街道松龄花园三号楼二单元�
 DEMO_CALLER = "13805331234"
 
 
+def demo_utterances() -> tuple[str, ...]:
+    """The demo script as a caller's utterances (one per clause)."""
+    return tuple(part for part in DEMO_SCRIPT.replace("。", "，").split("，") if part)
+
+
 @dataclass
 class IncomingCall:
     caller_number: str
     source: WavSource | PyAudioSource
     channels: int = 1
+    # what the caller says, known beforehand (the demo): shown as captions when no speech
+    # model is installed, so the rest of the console works as in a recognised call
+    script: tuple[str, ...] = ()
+    seconds: float | None = None  # how long the call lasts, when known
 
 
 class CallSimulator:
     """Rings with a recorded call; answering plays it in real time."""
 
-    def __init__(self, wav: Path, caller_number: str, realtime: bool = True):
+    def __init__(self, wav: Path, caller_number: str, realtime: bool = True, script: tuple[str, ...] = ()):
         self.wav = Path(wav)
         self.caller_number = caller_number
         self.realtime = realtime
+        self.script = script
 
     def incoming(self) -> IncomingCall:
         source = WavSource(self.wav, realtime=self.realtime)
-        return IncomingCall(self.caller_number, source, source.channels)
+        return IncomingCall(self.caller_number, source, source.channels, self.script, source.info.seconds)
 
 
 class HeadsetLine:

@@ -14,6 +14,7 @@ import asyncio
 import datetime as dt
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
@@ -61,6 +62,7 @@ class Ringing:
 class Answered:
     caller_number: str
     transcribing: bool  # False: no speech model, the call is only recorded
+    captions: bool = False  # the line's own script is shown instead (演示字幕)
 
 
 @dataclass(frozen=True)
@@ -363,9 +365,12 @@ class CallSession:
                                                     call.caller_number), call.incoming.channels)
         path = str(call.recorder.path)
         await self._call_write(call, lambda c, call_id: CallStore(c).answer(call_id, call.answer_at, path))
-        self.emit(Answered(call.caller_number, self.pool is not None))
+        captions = self.pool is None and bool(call.incoming.script)
+        self.emit(Answered(call.caller_number, self.pool is not None, captions))
         if self.pool is None:
             threading.Thread(target=self._record_only, args=(call,), name="call-recorder", daemon=True).start()
+            if captions:
+                self._tasks.append(asyncio.create_task(self._captions(call)))
             return
         call.transcriber = CallTranscriber(self.pool.take(), call.incoming.source, self._from_recogniser,
                                            on_audio=call.recorder)
@@ -381,6 +386,26 @@ class CallSession:
                 call.recorder(chunk)
                 seconds = chunk.start + chunk.seconds
         self._from_recogniser(Ended(seconds, "source ended"))
+
+    async def _captions(self, call: Call) -> None:
+        """No speech model: the caller's known script, paced over the call like a recogniser's
+        partials and finals, so address, knowledge and ticket work as in a recognised call."""
+        script = call.incoming.script
+        total = sum(len(u) for u in script)
+        seconds_per_char = (call.incoming.seconds or total * 0.25) * 0.9 / max(total, 1)
+        at = 0.0
+        for utterance in script:
+            start = at
+            for end in range(2, len(utterance), 2):
+                await asyncio.sleep(2 * seconds_per_char)
+                if self.call is not call or self.phase != CallPhase.TALKING:
+                    return
+                self.hear(Partial(utterance[:end], round(start + end * seconds_per_char, 2), time.monotonic()))
+            await asyncio.sleep(seconds_per_char * (len(utterance) % 2 or 2))
+            if self.call is not call or self.phase != CallPhase.TALKING:
+                return
+            at = start + len(utterance) * seconds_per_char
+            self.hear(Final(utterance, round(start, 2), round(at, 2), (), None, time.monotonic()))
 
     def _from_recogniser(self, event: Partial | Final | Ended) -> None:
         """Called on the recognition thread: queue the event for the session's loop."""

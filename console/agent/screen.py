@@ -83,8 +83,9 @@ class AgentScreen(Screen):
             self.app.bell()
         elif isinstance(event, Answered):
             caller.talking(event.caller_number)
-            if event.transcribing:
+            if event.transcribing or event.captions:
                 self.query_one(TranscriptPane).clear()
+            self.query_one(TranscriptPane).captions(event.captions)
         elif isinstance(event, Missed):
             caller.missed(event.caller_number)
         elif isinstance(event, Heard):

@@ -18,7 +18,7 @@ async def make_console(seat_id: int, agent_id: str, call: str | None, caller: st
                        take_over: bool = False):
     """The console app for a seat, with its data loaded (await it, then run the app)."""
     from floor.context import SeatContext
-    from floor.lines import CallSimulator, HeadsetLine, demo_call
+    from floor.lines import CallSimulator, HeadsetLine, demo_call, demo_utterances
 
     from ..agent.app import AgentConsole
 
@@ -31,7 +31,7 @@ async def make_console(seat_id: int, agent_id: str, call: str | None, caller: st
     ctx = await SeatContext.load(config.resolve_dsn("agent"), seat_id, agent_id, model)
     line = None
     if call == "demo":
-        line = CallSimulator(demo_call(data_dir()), caller, realtime)
+        line = CallSimulator(demo_call(data_dir()), caller, realtime, script=demo_utterances())
     elif call == "headset":
         line = HeadsetLine(seats[seat_id].audio_device, caller)
     elif call:

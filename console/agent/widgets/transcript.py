@@ -33,6 +33,10 @@ class TranscriptPane(Vertical):
         self.query_one("#finals", RichLog).clear()
         self.query_one("#partial", Static).update(notice)
 
+    def captions(self, on: bool) -> None:
+        """Say so when the lines are the call's known script, not recognised speech."""
+        self.border_subtitle = "演示字幕（未安装语音模型）" if on else ""
+
     def partial(self, text: str) -> None:
         self.query_one("#partial", Static).update(f"[dim]… {escape(text)}[/]")
 
