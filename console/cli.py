@@ -9,6 +9,7 @@ from rich.markup import escape
 
 from db.connect import DatabaseUnavailable
 from db.embedded import EmbeddedServerError
+from domain.lifecycle import LifecycleError
 from domain.routing import UnitsConfigError
 from domain.seats import SeatsConfigError, SeatStateError
 from domain.settings import SettingsError
@@ -20,18 +21,19 @@ from quality.config import QaConfigError
 from speech.audio import AudioError
 from speech.model import ModelNotFound
 
-from .commands import console_cmd, db, demo, geo, kb, qa_cmd, speech, wallboard_cmd
+from .commands import console_cmd, db, demo, geo, kb, lifecycle_cmd, qa_cmd, speech, wallboard_cmd
 from .commands.common import err
 
 USER_ERRORS = (SeatsConfigError, SeatStateError, SettingsError, UnitsConfigError, TaxonomyError,
-               TicketValidationError, GazetteerError, ArticleError, AudioError, ModelNotFound, QaConfigError,
+               TicketValidationError, LifecycleError, GazetteerError, ArticleError, AudioError, ModelNotFound,
+               QaConfigError, LookupError,
                FileNotFoundError, ValueError)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hotline", description="12345 hotline console")
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (db, geo, kb, speech, console_cmd, wallboard_cmd, qa_cmd, demo):
+    for module in (db, geo, kb, speech, console_cmd, wallboard_cmd, qa_cmd, lifecycle_cmd, demo):
         module.register(sub)
     return parser
 

@@ -36,6 +36,7 @@ TICKET_LOOK = {
     TicketStatus.VISITED: Look("已回访", "回访", "green", "visited"),
     TicketStatus.ARCHIVED: Look("已归档", "归档", "grey50", "archived"),
     TicketStatus.RETURNED: Look("退单", "退单", "red", "returned"),
+    TicketStatus.REOPENED: Look("重办", "重办", "dark_orange", "reopened"),
     TicketStatus.CLOSED_DIRECT: Look("直办结", "直办", "green", "closed-direct"),
 }
 

@@ -7,6 +7,7 @@ each can do what its work needs and nothing else.
 | hotline_supervisor | the wallboard | read the floor: seats, their events and heartbeats; calls and tickets without their personal columns, or masked |
 | hotline_inspector | the QA screen | read calls and tickets through masked views only; append QA samples and scores |
 | hotline_unit | units handling tickets | read the tickets and their events; append ticket events |
+| hotline_worker | `hotline worker` | read tickets and their events; append warnings |
 
 Owning the schema, migrating it and creating these roles is the administrator's (the
 embedded server's superuser, or an owner role on an external server). No application role
@@ -21,7 +22,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import asyncpg
 
 ROLES = {"agent": "hotline_agent", "supervisor": "hotline_supervisor",
-         "inspector": "hotline_inspector", "unit": "hotline_unit"}
+         "inspector": "hotline_inspector", "unit": "hotline_unit", "worker": "hotline_worker"}
 _REFERENCE = ("seats", "agents", "categories", "units", "routing_rules", "kb_articles", "kb_vectors",
               "gazetteer_addresses", "gazetteer_imports", "schema_migrations")
 
@@ -56,9 +57,10 @@ GRANT INSERT ON qa_scores TO hotline_inspector;
 GRANT INSERT, UPDATE ON qa_samples TO hotline_inspector;
 GRANT USAGE ON SEQUENCE qa_scores_id_seq TO hotline_inspector;
 
-GRANT SELECT ON tickets, ticket_events, ticket_status TO hotline_unit;
-GRANT INSERT ON ticket_events TO hotline_unit;
-GRANT USAGE ON SEQUENCE ticket_events_id_seq TO hotline_unit;
+GRANT SELECT ON tickets, ticket_events, ticket_status TO hotline_unit, hotline_worker;
+GRANT INSERT ON ticket_events TO hotline_unit, hotline_worker, hotline_supervisor;
+GRANT USAGE ON SEQUENCE ticket_events_id_seq TO hotline_unit, hotline_worker, hotline_supervisor;
+GRANT SELECT (id, ticket_id, at, kind, status, unit_code, payload) ON ticket_events TO hotline_supervisor;
 
 REVOKE ALL ON FUNCTION close_silent_seats(interval), next_ticket_no(date) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION next_ticket_no(date) TO hotline_agent;

@@ -48,6 +48,18 @@ class AlertLimits:
 
 
 @dataclass(frozen=True)
+class LifecycleSettings:
+    """[lifecycle]: a unit's timers after dispatch, and when warnings turn yellow and orange
+    (a fraction of the time used; red when it is over)."""
+
+    sign_minutes: float = 15
+    contact_minutes: float = 30
+    yellow: float = 0.5
+    orange: float = 0.8
+    worker_seconds: float = 1  # how often `hotline worker` looks for warnings due
+
+
+@dataclass(frozen=True)
 class SeatSettings:
     """[console]: how a seat console behaves."""
 
@@ -60,11 +72,13 @@ class SeatSettings:
 class Settings:
     tickets: TicketSettings = field(default_factory=TicketSettings)
     alerts: AlertLimits = field(default_factory=AlertLimits)
+    lifecycle: LifecycleSettings = field(default_factory=LifecycleSettings)
     console: SeatSettings = field(default_factory=SeatSettings)
     source: str = "(defaults)"
 
 
-_TABLES = {"tickets": TicketSettings, "alerts": AlertLimits, "console": SeatSettings}
+_TABLES = {"tickets": TicketSettings, "alerts": AlertLimits, "lifecycle": LifecycleSettings,
+           "console": SeatSettings}
 
 
 def _line_of(text: str, table: str, key: str | None) -> int:

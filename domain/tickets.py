@@ -15,17 +15,20 @@ from .settings import TicketSettings
 from .vocabulary import Channel, HandlingMode, TicketStatus, TicketType, Urgency
 from .workdays import HolidayCalendar, local, now
 
-# Allowed status changes.  退单 (a unit sends the ticket back) returns it to the
-# hotline, which dispatches it again; 直办结 closes a ticket answered on the spot.
+# Allowed status changes (the steps that make them are domain/lifecycle.py; a test keeps the
+# two in step). 退单 (a unit sends the ticket back) is reviewed by the hotline: re-dispatched,
+# or refused back to the unit (已签收); 不满意 at the call-back reopens it (重办) to the same
+# unit; 直办结 closes a ticket answered on the spot.
 S = TicketStatus
 TRANSITIONS = MappingProxyType({
     S.ACCEPTED: (S.DISPATCHED, S.CLOSED_DIRECT),
-    S.DISPATCHED: (S.SIGNED, S.RETURNED),
+    S.DISPATCHED: (S.DISPATCHED, S.SIGNED, S.RETURNED),
     S.SIGNED: (S.IN_PROGRESS, S.RETURNED),
     S.IN_PROGRESS: (S.REPLIED,),
-    S.REPLIED: (S.VISITED, S.IN_PROGRESS),  # a failed callback reopens the case
+    S.REPLIED: (S.VISITED, S.REOPENED),
     S.VISITED: (S.ARCHIVED,),
-    S.RETURNED: (S.DISPATCHED,),
+    S.RETURNED: (S.DISPATCHED, S.SIGNED),
+    S.REOPENED: (S.SIGNED, S.RETURNED),
     S.CLOSED_DIRECT: (S.VISITED, S.ARCHIVED),
     S.ARCHIVED: (),
 })

@@ -63,6 +63,7 @@ class TicketStatus(StrEnum):
     VISITED = "已回访"
     ARCHIVED = "已归档"
     RETURNED = "退单"
+    REOPENED = "重办"  # the citizen was not satisfied: the same unit handles it again
     CLOSED_DIRECT = "直办结"
 
 

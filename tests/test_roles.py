@@ -14,7 +14,7 @@ from db.tickets import TicketStore
 from domain.tickets import TicketDraft, TicketRules
 from domain.workdays import SHANGHAI, now
 
-ROLES = ("agent", "supervisor", "inspector", "unit")
+ROLES = ("agent", "supervisor", "inspector", "unit", "worker")
 FORBIDDEN_TO_ALL = [
     "TRUNCATE tickets",
     "TRUNCATE seat_events",
@@ -160,7 +160,8 @@ async def test_db_roles_creates_them_on_an_external_server(tmp_path):
         printed = subprocess.run([sys.executable, "-m", "console.cli", "db", "roles", "--create"], cwd=REPO,
                                  env=env, capture_output=True, text=True, timeout=60, check=True).stdout
         dsns = dict(line.split("=", 1) for line in printed.splitlines() if line.startswith("HOTLINE_DSN_"))
-        assert set(dsns) == {"HOTLINE_DSN_AGENT", "HOTLINE_DSN_SUPERVISOR", "HOTLINE_DSN_INSPECTOR", "HOTLINE_DSN_UNIT"}
+        assert set(dsns) == {"HOTLINE_DSN_AGENT", "HOTLINE_DSN_SUPERVISOR", "HOTLINE_DSN_INSPECTOR",
+                             "HOTLINE_DSN_UNIT", "HOTLINE_DSN_WORKER"}
         agent = await asyncpg.connect(dsns["HOTLINE_DSN_AGENT"])
         assert await agent.fetchval("SELECT current_user") == "hotline_agent"
         with pytest.raises(asyncpg.InsufficientPrivilegeError):

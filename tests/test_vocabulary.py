@@ -53,7 +53,8 @@ def test_seat_state_rules():
 def test_the_shipped_settings_are_the_defaults():
     shipped = load_settings(REPO / "hotline.toml")
     defaults = parse_settings("")
-    assert (shipped.tickets, shipped.alerts, shipped.console) == (defaults.tickets, defaults.alerts, defaults.console)
+    assert (shipped.tickets, shipped.alerts, shipped.lifecycle, shipped.console) == (
+        defaults.tickets, defaults.alerts, defaults.lifecycle, defaults.console)
 
 
 @pytest.mark.parametrize("text, message", [

@@ -1,0 +1,146 @@
+"""hotline ticket STEP | show, hotline worker: a ticket's life after the call.
+
+    hotline ticket 签收 20261202-0001 --unit ZD --actor 张三
+    hotline ticket 退单 20261202-0001 --unit ZD --actor 张三 --text "不属于本单位职责"
+    hotline ticket 延期申请 20261202-0001 --unit ZD --actor 张三 --due 2026-12-09T18:00 --text "需协调燃气公司"
+    hotline ticket 回访 20261202-0001 --actor A012 --outcome 不满意 --text "灯还没修"
+    hotline ticket show 20261202-0001
+    hotline worker                      # fire yellow / orange / red warnings as they fall due
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import logging
+
+from rich.markup import escape
+from rich.table import Table
+
+from common.metrics import percentile
+from db import config
+from db.connect import connect, is_unavailable
+from db.lifecycle import LifecycleStore
+from domain.lifecycle import RULES, Request, Role, Step
+from domain.settings import load_settings
+from domain.workdays import SHANGHAI
+
+from .common import database, err, out, run
+
+log = logging.getLogger(__name__)
+DB_ROLE = {Role.HOTLINE: "agent", Role.UNIT: "unit", Role.SUPERVISOR: "supervisor"}
+
+
+def _due(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"--due must look like 2026-12-09T18:00, got {value!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
+
+
+async def _step(args: argparse.Namespace) -> None:
+    step = Step(args.step)
+    rule = RULES[step]
+    async with database():  # migrated, roles current
+        pass
+    conn = await connect(config.resolve_dsn(DB_ROLE[rule.role]))
+    try:
+        store = LifecycleStore(conn)
+        ticket_id = await store.ticket_id(args.number)
+        request = Request(step, rule.role, args.actor, args.unit, args.text or "", args.outcome, _due(args.due))
+        ids = await store.apply(ticket_id, request)
+        state = await store.state(ticket_id)
+    finally:
+        await conn.close()
+    out.print(f"{args.number} {step}：已记录 {len(ids)} 个事件；现在 {state.status}"
+              + (f"，承办 {state.unit_code}" if state.unit_code else "")
+              + f"，期限 {state.deadline.astimezone(SHANGHAI):%m-%d %H:%M}")
+
+
+async def _show(number: str) -> None:
+    async with database() as conn:
+        store = LifecycleStore(conn)
+        ticket_id = await store.ticket_id(number)
+        state = await store.state(ticket_id)
+        history = await store.history(ticket_id)
+    table = Table(title=f"工单 {number} · {state.status} · 期限 {state.deadline.astimezone(SHANGHAI):%Y-%m-%d %H:%M}")
+    for col in ("时间", "事件", "状态", "单位", "经办", "说明"):
+        table.add_column(col)
+    for e in history:
+        payload = json.loads(e["payload"]) if isinstance(e["payload"], str) else e["payload"]
+        what = e["kind"] if e["kind"] != "warning" else f"warning {payload.get('timer')}/{payload.get('level')}"
+        extra = " ".join(f"{k}={v}" for k, v in payload.items() if k not in ("step", "timer", "level", "fire_at"))
+        table.add_row(e["at"].astimezone(SHANGHAI).strftime("%m-%d %H:%M:%S"), what, e["status"] or "",
+                      e["unit_code"] or "", escape(e["actor"]), escape((e["note"] + " " + extra).strip()[:60]))
+    out.print(table)
+
+
+def cmd_ticket(args: argparse.Namespace) -> int:
+    if args.step == "show":
+        run(_show(args.number))
+    else:
+        run(_step(args))
+    return 0
+
+
+async def _work(once: bool) -> dict:
+    """Fire warnings as they fall due; survive the database going away (retry with backoff)."""
+    settings = load_settings().lifecycle
+    async with database():
+        pass
+    dsn = config.resolve_dsn("worker")
+    conn, lags, fired, backoff = None, [], 0, 0.5
+    while True:
+        try:
+            if conn is None or conn.is_closed():
+                conn = await connect(dsn)
+                backoff = 0.5
+            now = dt.datetime.now(SHANGHAI)
+            batch = await LifecycleStore(conn).fire_warnings(now, settings)
+        except Exception as exc:
+            if not is_unavailable(exc) or once:
+                raise
+            log.warning("database unavailable (%s); retrying in %.1f s", exc, backoff)
+            conn = None
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 10.0)
+            continue
+        if batch:
+            levels = {}
+            for r in batch:
+                payload = json.loads(r["payload"]) if isinstance(r["payload"], str) else r["payload"]
+                levels[payload["level"]] = levels.get(payload["level"], 0) + 1
+                lags.append(max(0.0, (now.timestamp() - float(payload["fire_at"])) * 1000))
+            fired += len(batch)
+            err.print(f"{now:%H:%M:%S} 预警 {len(batch)}：" + " ".join(f"{k} {v}" for k, v in sorted(levels.items())))
+        if once:
+            await conn.close()
+            return {"fired": fired, "lag_p99_ms": round(percentile(lags, 0.99), 1) if lags else None}
+        await asyncio.sleep(settings.worker_seconds)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    result = run(_work(args.once))
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("ticket", help="a ticket's life after the call: 派单 签收 联系群众 办结 退单 … | show")
+    p.add_argument("step", choices=["show", *[s.value for s in Step]])
+    p.add_argument("number", help="ticket number, e.g. 20261202-0001")
+    p.add_argument("--actor", default="", help="who takes the step (工号 or the unit's handler)")
+    p.add_argument("--unit", help="the unit: to dispatch to, or the unit taking the step")
+    p.add_argument("--text", help="reason, reply, progress note or call-back remark")
+    p.add_argument("--outcome", help="回访: 满意 / 基本满意 / 不满意")
+    p.add_argument("--due", help="延期申请: the new deadline; 督办: answer by (2026-12-09T18:00)")
+    p.set_defaults(func=cmd_ticket)
+
+    p = sub.add_parser("worker", help="fire yellow / orange / red warnings of tickets as they fall due")
+    p.add_argument("--once", action="store_true", help="fire what is due now, print one JSON line, exit")
+    p.set_defaults(func=cmd_worker)

@@ -1,0 +1,119 @@
+"""A ticket's life in PostgreSQL: its state read from its events, a step appended as events
+(under a per-ticket lock, after domain.lifecycle allows it), and the timers' warnings fired
+by the worker — once each, however many workers run and whenever they restart."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import asyncpg
+
+from domain.lifecycle import Request, TicketState, plan
+from domain.settings import LifecycleSettings
+from domain.vocabulary import TicketStatus
+
+from .connect import connection
+
+_STATE = """
+SELECT s.status, t.deadline_at,
+       (SELECT e.unit_code FROM ticket_events e WHERE e.ticket_id = t.id AND e.kind = 'status'
+          AND e.unit_code IS NOT NULL ORDER BY e.id DESC LIMIT 1) AS unit_code,
+       (SELECT (e.payload->>'due_at')::timestamptz FROM ticket_events e
+          WHERE e.ticket_id = t.id AND e.kind = 'deadline' ORDER BY e.id DESC LIMIT 1) AS extended_to,
+       (SELECT (e.payload->>'due_at')::timestamptz FROM ticket_events e
+          WHERE e.ticket_id = t.id AND e.kind = 'extension_request'
+            AND NOT EXISTS (SELECT 1 FROM ticket_events d WHERE d.ticket_id = t.id
+                            AND d.kind = 'extension_decision' AND d.id > e.id)
+          ORDER BY e.id DESC LIMIT 1) AS pending_extension,
+       EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_id = t.id AND e.kind = 'supervision'
+                 AND NOT EXISTS (SELECT 1 FROM ticket_events r WHERE r.ticket_id = t.id
+                                 AND r.kind = 'supervision_reply' AND r.id > e.id)) AS open_supervision
+FROM tickets t JOIN ticket_status s ON s.ticket_id = t.id
+WHERE t.id = $1
+"""
+
+# Every running timer of every open ticket: from when, until when. A unit's timers start at
+# the latest dispatch (派单, 改派, 重办); the handling deadline is the latest approved one.
+_FIRE = """
+WITH open AS (
+    SELECT t.id, t.accepted_at, s.status,
+           coalesce((SELECT (e.payload->>'due_at')::timestamptz FROM ticket_events e
+                     WHERE e.ticket_id = t.id AND e.kind = 'deadline' ORDER BY e.id DESC LIMIT 1),
+                    t.deadline_at) AS deadline,
+           (SELECT max(e.at) FROM ticket_events e WHERE e.ticket_id = t.id AND e.kind = 'status'
+              AND e.status IN ('已派单', '重办')) AS dispatched_at
+    FROM tickets t JOIN ticket_status s ON s.ticket_id = t.id
+    WHERE s.status IN ('已派单', '已签收', '办理中', '退单', '重办')
+), timers AS (
+    SELECT id, 'sign' AS timer, dispatched_at AS started, dispatched_at + $2 AS due
+    FROM open WHERE status IN ('已派单', '重办') AND dispatched_at IS NOT NULL
+    UNION ALL
+    SELECT o.id, 'contact', o.dispatched_at, o.dispatched_at + $3
+    FROM open o WHERE o.status IN ('已派单', '已签收', '重办') AND o.dispatched_at IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_id = o.id AND e.kind = 'contact'
+                      AND e.at >= o.dispatched_at)
+    UNION ALL
+    SELECT id, 'handle', accepted_at, deadline FROM open
+    UNION ALL
+    SELECT v.ticket_id, 'supervision', v.at, (v.payload->>'answer_by')::timestamptz
+    FROM ticket_events v JOIN open o ON o.id = v.ticket_id
+    WHERE v.kind = 'supervision'
+      AND NOT EXISTS (SELECT 1 FROM ticket_events r WHERE r.ticket_id = v.ticket_id
+                      AND r.kind = 'supervision_reply' AND r.id > v.id)
+), levels (level, share) AS (VALUES ('yellow', $4::float8), ('orange', $5::float8), ('red', 1.0::float8))
+INSERT INTO ticket_events (ticket_id, at, kind, actor, payload)
+SELECT t.id, $1, 'warning', 'worker',
+       jsonb_build_object('timer', t.timer, 'level', l.level,
+                          'due_at', floor(extract(epoch FROM t.due))::bigint,
+                          'fire_at', extract(epoch FROM t.started + (t.due - t.started) * l.share))
+FROM timers t CROSS JOIN levels l
+WHERE t.due > t.started AND $1 >= t.started + (t.due - t.started) * l.share
+ON CONFLICT DO NOTHING
+RETURNING ticket_id, payload
+"""
+
+
+class LifecycleStore:
+    def __init__(self, db: asyncpg.Pool | asyncpg.Connection):
+        self.db = db
+
+    async def state(self, ticket_id: int, conn: asyncpg.Connection | None = None) -> TicketState:
+        row = await (conn or self.db).fetchrow(_STATE, ticket_id)
+        if row is None:
+            raise LookupError(f"没有这张工单（id {ticket_id}）")
+        return TicketState(TicketStatus(row["status"]), row["unit_code"], row["extended_to"] or row["deadline_at"],
+                           row["pending_extension"], row["open_supervision"])
+
+    async def ticket_id(self, ticket_no: str) -> int:
+        found = await self.db.fetchval("SELECT id FROM tickets WHERE ticket_no = $1", ticket_no)
+        if found is None:
+            raise LookupError(f"没有工单 {ticket_no}")
+        return found
+
+    async def apply(self, ticket_id: int, request: Request, at: dt.datetime | None = None) -> list[int]:
+        """Take one step (LifecycleError when the rules refuse it); the new events' ids."""
+        async with connection(self.db) as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(1, $1::int)", ticket_id % 2**31)
+            events = plan(await self.state(ticket_id, conn), request)
+            return [await conn.fetchval(
+                """INSERT INTO ticket_events (ticket_id, at, kind, status, unit_code, actor, note, payload)
+                   VALUES ($1, coalesce($2, now()), $3, $4, $5, $6, $7, $8::jsonb) RETURNING id""",
+                ticket_id, at, e.kind, e.status, e.unit_code, request.actor, e.note,
+                json.dumps(e.payload, ensure_ascii=False)) for e in events]
+
+    async def history(self, ticket_id: int) -> list[asyncpg.Record]:
+        return await self.db.fetch(
+            "SELECT id, at, kind, status, unit_code, actor, note, payload FROM ticket_events "
+            "WHERE ticket_id = $1 ORDER BY id", ticket_id)
+
+    async def fire_warnings(self, now: dt.datetime, settings: LifecycleSettings) -> list[asyncpg.Record]:
+        """Append the warnings due by `now` that were not fired yet (ticket_id, payload each),
+        and tell the screens (NOTIFY ticket_warnings)."""
+        async with connection(self.db) as conn, conn.transaction():
+            fired = await conn.fetch(_FIRE, now, dt.timedelta(minutes=settings.sign_minutes),
+                                     dt.timedelta(minutes=settings.contact_minutes), settings.yellow,
+                                     settings.orange)
+            if fired:
+                await conn.execute("SELECT pg_notify('ticket_warnings', $1)", str(len(fired)))
+        return fired

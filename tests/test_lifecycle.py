@@ -1,0 +1,206 @@
+"""A ticket's life after the call: every step and every refusal, timers and their warnings at
+the right minute (injected clock), two workers at once, a worker killed and restarted."""
+
+import asyncio
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import asyncpg
+import pytest
+
+from db.lifecycle import LifecycleStore
+from db.tickets import TicketStore
+from domain.lifecycle import RULES, LifecycleError, Request, Role, Step, TicketState
+from domain.settings import LifecycleSettings
+from domain.tickets import TRANSITIONS, TicketDraft, TicketRules
+from domain.vocabulary import TicketStatus
+from domain.workdays import SHANGHAI
+from conftest import REPO
+
+H, U, SUP = Role.HOTLINE, Role.UNIT, Role.SUPERVISOR
+FRIDAY = dt.datetime(2026, 12, 4, 10, 0, tzinfo=SHANGHAI)  # a complaint's 3 working days span a weekend
+
+
+async def ticket(conn, accepted_at=FRIDAY, unit="ZD", kind="投诉") -> int:
+    stored = await TicketStore(conn, TicketRules.default()).submit(TicketDraft(
+        ticket_type=kind, content="楼道灯坏了", caller_number="13805331234", unit_code=unit,
+        accepted_at=accepted_at))
+    return stored.id
+
+
+async def step(store, ticket_id, step, role, actor="x", at=None, **fields) -> TicketState:
+    await store.apply(ticket_id, Request(step, role, actor, **fields), at=at)
+    return await store.state(ticket_id)
+
+
+async def test_every_step_by_the_role_that_takes_it(conn):
+    store = LifecycleStore(conn)
+    t = await ticket(conn)
+    assert (await store.state(t)).status == "已派单"
+    with pytest.raises(LifecycleError, match="工单由ZD承办，CGJ不能签收"):
+        await step(store, t, Step.SIGN, U, unit_code="CGJ")
+    with pytest.raises(LifecycleError, match="“签收”须由承办单位办理，不能由热线办理"):
+        await step(store, t, Step.SIGN, H)
+    with pytest.raises(LifecycleError, match="工单处于“已派单”，不能办结（承办单位现在可以：签收、退单、督办回复）"):
+        await step(store, t, Step.REPLY, U, unit_code="ZD", text="已修好")
+    assert (await step(store, t, Step.SIGN, U, "王五", unit_code="ZD")).status == "已签收"
+    assert (await step(store, t, Step.CONTACT, U, unit_code="ZD", text="电话联系市民")).status == "办理中"
+    await step(store, t, Step.NOTE, U, unit_code="ZD", text="已派电工")
+    with pytest.raises(LifecycleError, match="延期申请须填写：期限"):
+        await step(store, t, Step.REQUEST_EXTENSION, U, unit_code="ZD", text="需采购灯具")
+    new_due = dt.datetime(2026, 12, 11, 18, 0, tzinfo=SHANGHAI)
+    await step(store, t, Step.REQUEST_EXTENSION, U, unit_code="ZD", text="需采购灯具", due_at=new_due)
+    assert (await step(store, t, Step.APPROVE_EXTENSION, H, "A012")).deadline == new_due  # the deadline moves
+    with pytest.raises(LifecycleError, match="没有待审批的延期申请"):
+        await step(store, t, Step.REFUSE_EXTENSION, H, text="不同意")
+    with pytest.raises(LifecycleError, match="办结须填写：说明"):
+        await step(store, t, Step.REPLY, U, unit_code="ZD")
+    assert (await step(store, t, Step.REPLY, U, unit_code="ZD", text="灯已更换")).status == "已办结"
+    with pytest.raises(LifecycleError, match="满意度须为满意/基本满意/不满意"):
+        await step(store, t, Step.VISIT, H, outcome="还行")
+    state = await step(store, t, Step.VISIT, H, "A012", outcome="不满意", text="灯还是不亮")
+    assert (state.status, state.unit_code) == ("重办", "ZD")  # the same unit again
+    await step(store, t, Step.SIGN, U, unit_code="ZD")
+    await step(store, t, Step.CONTACT, U, unit_code="ZD", text="上门查看")
+    await step(store, t, Step.REPLY, U, unit_code="ZD", text="线路已修复")
+    assert (await step(store, t, Step.VISIT, H, outcome="满意")).status == "已回访"
+    assert (await step(store, t, Step.ARCHIVE, H)).status == "已归档"
+    with pytest.raises(LifecycleError, match="热线现在可以：无"):
+        await step(store, t, Step.DISPATCH, H, unit_code="ZD")
+    kinds = [(e["kind"], e["status"]) for e in await store.history(t)]
+    assert kinds[:3] == [("status", "受理"), ("status", "已派单"), ("status", "已签收")]
+    assert ("extension_request", None) in kinds and ("deadline", None) in kinds and ("visit", None) in kinds
+    actors = {e["actor"] for e in await store.history(t)}
+    assert {"王五", "A012"} <= actors
+
+
+async def test_returns_are_reviewed_and_supervision_is_answered(conn):
+    store = LifecycleStore(conn)
+    t = await ticket(conn)
+    with pytest.raises(LifecycleError, match="退单须填写：说明"):
+        await step(store, t, Step.RETURN, U, unit_code="ZD")
+    assert (await step(store, t, Step.RETURN, U, unit_code="ZD", text="不属于本单位")).status == "退单"
+    state = await step(store, t, Step.REFUSE_RETURN, H, text="属于街道职责，请办理")
+    assert (state.status, state.unit_code) == ("已签收", "ZD")  # refused back to the unit
+    await step(store, t, Step.RETURN, U, unit_code="ZD", text="确非本单位")
+    state = await step(store, t, Step.REDISPATCH, H, unit_code="CGJ", text="改派城管")
+    assert (state.status, state.unit_code) == ("已派单", "CGJ")
+    with pytest.raises(LifecycleError, match="没有待回复的督办"):
+        await step(store, t, Step.ANSWER_SUPERVISION, U, unit_code="CGJ", text="在办")
+    with pytest.raises(LifecycleError, match="须由班长办理"):
+        await step(store, t, Step.SUPERVISE, H, text="尽快", due_at=FRIDAY)
+    await step(store, t, Step.SUPERVISE, SUP, "B01", text="市民多次来电", due_at=FRIDAY + dt.timedelta(hours=4))
+    assert (await store.state(t)).open_supervision
+    await step(store, t, Step.ANSWER_SUPERVISION, U, unit_code="CGJ", text="今日处理")
+    assert not (await store.state(t)).open_supervision
+
+
+def test_the_status_changes_of_every_step_are_allowed_transitions():
+    for step_, rule in RULES.items():
+        for source in rule.from_statuses:
+            if rule.to_status is not None:
+                assert rule.to_status in TRANSITIONS[source], (step_, source)
+    assert {TicketStatus.VISITED, TicketStatus.REOPENED} <= set(TRANSITIONS[TicketStatus.REPLIED])  # 回访
+
+
+def _levels(fired) -> list[tuple[str, str]]:
+    return sorted((json.loads(r["payload"])["timer"], json.loads(r["payload"])["level"]) for r in fired)
+
+
+async def test_warnings_fire_at_the_right_minute_once(conn):
+    store, settings = LifecycleStore(conn), LifecycleSettings()
+    t = await ticket(conn)  # dispatched at FRIDAY 10:00 (with its acceptance)
+    minute = dt.timedelta(minutes=1)
+    assert await store.fire_warnings(FRIDAY + 7 * minute, settings) == []
+    assert _levels(await store.fire_warnings(FRIDAY + 7.5 * minute, settings)) == [("sign", "yellow")]
+    assert await store.fire_warnings(FRIDAY + 7.5 * minute, settings) == []  # once
+    assert _levels(await store.fire_warnings(FRIDAY + 12 * minute, settings)) == [("sign", "orange")]
+    assert _levels(await store.fire_warnings(FRIDAY + 15 * minute, settings)) == [("contact", "yellow"), ("sign", "red")]
+    await step(store, t, Step.SIGN, U, unit_code="ZD", at=FRIDAY + 16 * minute)
+    assert _levels(await store.fire_warnings(FRIDAY + 24 * minute, settings)) == [("contact", "orange")]
+    await step(store, t, Step.CONTACT, U, unit_code="ZD", text="已联系", at=FRIDAY + 25 * minute)
+    assert await store.fire_warnings(FRIDAY + 31 * minute, settings) == []  # contacted in time
+    # handling: 3 working days after Friday = Wednesday 23:59:59 (the weekend does not count)
+    due = dt.datetime(2026, 12, 9, 23, 59, 59, tzinfo=SHANGHAI)
+    half = FRIDAY + (due - FRIDAY) / 2
+    assert await store.fire_warnings(half - dt.timedelta(seconds=1), settings) == []
+    assert _levels(await store.fire_warnings(half, settings)) == [("handle", "yellow")]
+    assert _levels(await store.fire_warnings(due - dt.timedelta(seconds=1), settings)) == [("handle", "orange")]
+    assert _levels(await store.fire_warnings(due, settings)) == [("handle", "red")]
+    # an approved extension is a new deadline: its warnings start over
+    later = due + dt.timedelta(days=2)
+    await step(store, t, Step.REQUEST_EXTENSION, U, unit_code="ZD", text="需协调", due_at=later, at=due)
+    await step(store, t, Step.APPROVE_EXTENSION, H, at=due)
+    assert _levels(await store.fire_warnings(later, settings)) == [("handle", "orange"), ("handle", "red"),
+                                                                   ("handle", "yellow")]
+
+
+async def test_two_workers_at_once_never_fire_a_warning_twice(conn, dsn):
+    store, settings = LifecycleStore(conn), LifecycleSettings()
+    for _ in range(30):
+        await ticket(conn)
+    late = FRIDAY + dt.timedelta(minutes=40)  # sign red, contact red for all 30
+    other = await asyncpg.connect(dsn)
+    try:
+        a, b = await asyncio.gather(store.fire_warnings(late, settings),
+                                    LifecycleStore(other).fire_warnings(late, settings))
+    finally:
+        await other.close()
+    assert len(a) + len(b) == 30 * 6  # sign and contact, three levels each, fired once in all
+    assert await conn.fetchval("SELECT count(*) FROM ticket_events WHERE kind = 'warning'") == 180
+
+
+def test_a_worker_killed_and_restarted_loses_and_doubles_nothing(dsn, pg_admin_dsn):
+    """The real `hotline worker`: killed (SIGKILL) mid-run, restarted, every warning once."""
+    env = {**os.environ, "HOTLINE_DSN": dsn}
+    admin = asyncio.run(_tickets_due_now(dsn, 20))
+
+    def worker_until(count: int) -> subprocess.Popen:
+        process = subprocess.Popen([sys.executable, "-m", "console.cli", "worker"], cwd=REPO, env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while asyncio.run(_warnings(dsn)) < count:
+            assert time.monotonic() < deadline, "the worker fired nothing"
+            time.sleep(0.2)
+        return process
+
+    first = worker_until(1)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    asyncio.run(_tickets_due_now(dsn, 5))  # more fall due while no worker runs
+    second = worker_until(25 * 4)  # sign yellow/orange/red + contact yellow for all 25
+    time.sleep(1.5)
+    second.terminate()
+    second.wait(10)
+    assert admin == 20
+    assert asyncio.run(_warnings(dsn)) == 25 * 4
+    doubles = asyncio.run(_fetchval(dsn, """SELECT count(*) FROM (SELECT 1 FROM ticket_events WHERE kind = 'warning'
+        GROUP BY ticket_id, payload->>'timer', payload->>'level', payload->>'due_at' HAVING count(*) > 1) d"""))
+    assert doubles == 0
+
+
+async def _tickets_due_now(dsn, n: int) -> int:
+    conn = await asyncpg.connect(dsn)
+    try:
+        for _ in range(n):  # dispatched 16 minutes ago: sign is over, contact half used
+            await ticket(conn, accepted_at=dt.datetime.now(SHANGHAI) - dt.timedelta(minutes=16))
+    finally:
+        await conn.close()
+    return n
+
+
+async def _fetchval(dsn, sql):
+    conn = await asyncpg.connect(dsn)
+    try:
+        return await conn.fetchval(sql)
+    finally:
+        await conn.close()
+
+
+async def _warnings(dsn) -> int:
+    return await _fetchval(dsn, "SELECT count(*) FROM ticket_events WHERE kind = 'warning'")
