@@ -6,9 +6,11 @@ its own, so adding a seat state is one line here and one there.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from domain.vocabulary import SeatState, TicketStatus
+from domain.workdays import SHANGHAI
 
 
 @dataclass(frozen=True)
@@ -50,3 +52,30 @@ def seat_badge(state: str, reason: str = "") -> str:
 def ticket_badge(status: str) -> str:
     look = TICKET_LOOK[TicketStatus(status)]
     return f"[{look.colour}]{look.label}[/]"
+
+
+EVENT_LABEL = {"status": "状态", "note": "进展", "correction": "更正", "contact": "联系群众",
+               "extension_request": "延期申请", "extension_decision": "延期审批", "deadline": "期限变更",
+               "visit": "回访", "supervision": "督办", "supervision_reply": "督办回复", "warning": "预警"}
+WARNING_LOOK = {"yellow": "[yellow]黄色预警[/]", "orange": "[dark_orange]橙色预警[/]", "red": "[red]红色预警[/]"}
+TIMER_LABEL = {"sign": "签收", "contact": "联系", "handle": "办理", "supervision": "督办回复"}
+
+
+def event_detail(kind: str, payload: dict) -> str:
+    """What an event's payload says, in the users' words (times in Asia/Shanghai)."""
+    def when(value) -> str:
+        moment = dt.datetime.fromtimestamp(float(value), SHANGHAI) if isinstance(value, (int, float)) \
+            else dt.datetime.fromisoformat(value).astimezone(SHANGHAI)
+        return f"{moment:%m-%d %H:%M}"
+
+    if kind == "warning":
+        return f"{WARNING_LOOK[payload['level']]} {TIMER_LABEL[payload['timer']]}时限 {when(payload['due_at'])}"
+    if kind in ("extension_request", "deadline"):
+        return f"期限 {when(payload['due_at'])}"
+    if kind == "extension_decision":
+        return "批准" if payload.get("approved") else "驳回"
+    if kind == "visit":
+        return payload.get("outcome", "")
+    if kind == "supervision":
+        return f"限 {when(payload['answer_by'])} 前回复"
+    return ""

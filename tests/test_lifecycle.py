@@ -204,3 +204,30 @@ async def _fetchval(dsn, sql):
 
 async def _warnings(dsn) -> int:
     return await _fetchval(dsn, "SELECT count(*) FROM ticket_events WHERE kind = 'warning'")
+
+
+def test_the_ticket_command(dsn):
+    number = asyncio.run(_first_ticket_no(dsn))
+    env = {**os.environ, "HOTLINE_DSN": dsn}
+
+    def hotline(*args):
+        return subprocess.run([sys.executable, "-m", "console.cli", *args], cwd=REPO, env=env,
+                              capture_output=True, text=True, timeout=60)
+
+    refused = hotline("ticket", "签收", number, "--unit", "CGJ")
+    assert refused.returncode == 2 and "工单由ZD承办，CGJ不能签收" in refused.stderr
+    signed = hotline("ticket", "签收", number, "--unit", "ZD")
+    assert signed.returncode == 0 and "现在 已签收" in signed.stdout
+    shown = hotline("ticket", "show", number)
+    assert "已签收" in shown.stdout and "ZD" in shown.stdout
+    missing = hotline("ticket", "show", "20990101-0001")
+    assert missing.returncode == 2 and "没有工单 20990101-0001" in missing.stderr
+
+
+async def _first_ticket_no(dsn) -> str:
+    conn = await asyncpg.connect(dsn)
+    try:
+        t = await ticket(conn)
+        return await conn.fetchval("SELECT ticket_no FROM tickets WHERE id = $1", t)
+    finally:
+        await conn.close()

@@ -20,6 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from common.metrics import percentile
+from console.display import EVENT_LABEL, event_detail, ticket_badge
 from db import config
 from db.connect import connect, is_unavailable
 from db.lifecycle import LifecycleStore
@@ -52,7 +53,8 @@ async def _step(args: argparse.Namespace) -> None:
     try:
         store = LifecycleStore(conn)
         ticket_id = await store.ticket_id(args.number)
-        request = Request(step, rule.role, args.actor, args.unit, args.text or "", args.outcome, _due(args.due))
+        actor = args.actor or (args.unit if rule.role == Role.UNIT else "") or ""
+        request = Request(step, rule.role, actor, args.unit, args.text or "", args.outcome, _due(args.due))
         ids = await store.apply(ticket_id, request)
         state = await store.state(ticket_id)
     finally:
@@ -73,10 +75,10 @@ async def _show(number: str) -> None:
         table.add_column(col)
     for e in history:
         payload = json.loads(e["payload"]) if isinstance(e["payload"], str) else e["payload"]
-        what = e["kind"] if e["kind"] != "warning" else f"warning {payload.get('timer')}/{payload.get('level')}"
-        extra = " ".join(f"{k}={v}" for k, v in payload.items() if k not in ("step", "timer", "level", "fire_at"))
-        table.add_row(e["at"].astimezone(SHANGHAI).strftime("%m-%d %H:%M:%S"), what, e["status"] or "",
-                      e["unit_code"] or "", escape(e["actor"]), escape((e["note"] + " " + extra).strip()[:60]))
+        detail = event_detail(e["kind"], payload)
+        table.add_row(e["at"].astimezone(SHANGHAI).strftime("%m-%d %H:%M:%S"), EVENT_LABEL[e["kind"]],
+                      ticket_badge(e["status"]) if e["status"] else "", e["unit_code"] or "", escape(e["actor"]),
+                      (escape(e["note"][:40]) + (" " if e["note"] and detail else "") + detail))
     out.print(table)
 
 
