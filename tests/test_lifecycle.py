@@ -231,3 +231,95 @@ async def _first_ticket_no(dsn) -> str:
         return await conn.fetchval("SELECT ticket_no FROM tickets WHERE id = $1", t)
     finally:
         await conn.close()
+
+
+async def test_rankings_are_recomputed_from_the_raw_events(conn, dsn):
+    """A month of varied tickets for three units; every figure of the report equals the one
+    recomputed here from nothing but the events."""
+    import random
+    from db.rankings import unit_rankings
+    store, settings, rnd = LifecycleStore(conn), LifecycleSettings(), random.Random(7)
+    minute = dt.timedelta(minutes=1)
+    for n in range(45):
+        unit = ("ZD", "CGJ", "ZJJ")[n % 3]
+        start = FRIDAY + dt.timedelta(hours=5 * n)
+        t = await ticket(conn, accepted_at=start, unit=unit)
+        at = start + rnd.choice([5, 14, 20, 40]) * minute
+        if rnd.random() < 0.15:
+            await step(store, t, Step.RETURN, U, unit_code=unit, text="非本单位", at=at)
+            await step(store, t, Step.REDISPATCH, H, unit_code="ZD" if unit != "ZD" else "CGJ", at=at + minute)
+            continue
+        await step(store, t, Step.SIGN, U, unit_code=unit, at=at)
+        at += rnd.choice([3, 10, 25]) * minute
+        await step(store, t, Step.CONTACT, U, unit_code=unit, text="已联系", at=at)
+        if rnd.random() < 0.2:
+            await step(store, t, Step.REQUEST_EXTENSION, U, unit_code=unit, text="需协调",
+                       due_at=start + dt.timedelta(days=9), at=at)
+            await step(store, t, Step.APPROVE_EXTENSION, H, at=at)
+        at = start + dt.timedelta(days=rnd.choice([1, 4, 7]))
+        await step(store, t, Step.REPLY, U, unit_code=unit, text="已处理", at=at)
+        outcome = rnd.choice(["满意", "满意", "基本满意", "不满意"])
+        await step(store, t, Step.VISIT, H, outcome=outcome, at=at + dt.timedelta(hours=20))
+    end = FRIDAY + dt.timedelta(days=31)
+    report = {u["unit"]: u for u in await unit_rankings(conn, FRIDAY, end, settings, end)}
+    expected = _recompute(await conn.fetch("SELECT * FROM ticket_events ORDER BY id"),
+                          {r["id"]: r["deadline_at"] for r in await conn.fetch("SELECT id, deadline_at FROM tickets")},
+                          settings, end)
+    assert set(report) == set(expected) == {"ZD", "CGJ", "ZJJ"}
+    for unit, figures in expected.items():
+        for name, value in figures.items():
+            assert report[unit][name] == value, (unit, name, report[unit][name], value)
+
+
+def _recompute(events, deadlines, settings, now) -> dict:
+    """The report's definitions, applied event by event in Python."""
+    by_ticket: dict[int, list] = {}
+    for e in events:
+        by_ticket.setdefault(e["ticket_id"], []).append(e)
+    units: dict[str, dict] = {}
+    for ticket_id, evs in by_ticket.items():
+        starts = [i for i, e in enumerate(evs) if e["kind"] == "status" and e["status"] in ("已派单", "重办")
+                  and e["unit_code"]]
+        for k, i in enumerate(starts):
+            turn = evs[i + 1: starts[k + 1] if k + 1 < len(starts) else len(evs)]
+            dispatch = evs[i]
+            u = units.setdefault(dispatch["unit_code"], {"turns": 0, "tickets": set(), "signed": 0, "contacted": 0,
+                                                         "judged": 0, "on_time": 0, "replied": 0, "returned": 0,
+                                                         "extended": 0, "visited": 0, "satisfied": 0, "reopened": 0})
+            u["turns"] += 1
+            u["tickets"].add(ticket_id)
+            first = {}
+            for e in turn:
+                key = e["status"] if e["kind"] == "status" else e["kind"]
+                first.setdefault(key, e)
+            if "已签收" in first and first["已签收"]["at"] <= dispatch["at"] + dt.timedelta(minutes=settings.sign_minutes):
+                u["signed"] += 1
+            if "contact" in first and first["contact"]["at"] <= dispatch["at"] + dt.timedelta(minutes=settings.contact_minutes):
+                u["contacted"] += 1
+            replied = first.get("已办结")
+            cutoff = replied["at"] if replied else now
+            due = deadlines[ticket_id]
+            for e in evs:
+                if e["kind"] == "deadline" and e["at"] <= cutoff:
+                    due = dt.datetime.fromisoformat(json.loads(e["payload"])["due_at"])
+            if replied or due < now:
+                u["judged"] += 1
+            if replied:
+                u["replied"] += 1
+                u["on_time"] += replied["at"] <= due
+            u["returned"] += "退单" in first
+            u["extended"] += "extension_request" in first
+            if "visit" in first:
+                outcome = json.loads(first["visit"]["payload"])["outcome"]
+                u["visited"] += 1
+                u["satisfied"] += outcome in ("满意", "基本满意")
+                u["reopened"] += outcome == "不满意"
+
+    def rate(a, b):
+        return round(a / b, 4) if b else None
+
+    return {unit: {"办件量": len(u["tickets"]), "按时签收率": rate(u["signed"], u["turns"]),
+                   "按时联系率": rate(u["contacted"], u["turns"]), "按期办结率": rate(u["on_time"], u["judged"]),
+                   "退单率": rate(u["returned"], u["turns"]), "延期率": rate(u["extended"], u["turns"]),
+                   "重办率": rate(u["reopened"], u["replied"]), "满意率": rate(u["satisfied"], u["visited"])}
+            for unit, u in units.items()}

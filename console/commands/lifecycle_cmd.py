@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import datetime as dt
 import json
 import logging
@@ -24,6 +25,7 @@ from console.display import EVENT_LABEL, event_detail, ticket_badge
 from db import config
 from db.connect import connect, is_unavailable
 from db.lifecycle import LifecycleStore
+from db.rankings import unit_rankings
 from domain.lifecycle import RULES, Request, Role, Step
 from domain.settings import load_settings
 from domain.workdays import SHANGHAI
@@ -132,6 +134,49 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _day(value: str, name: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{name} must look like 2026-12-01, got {value!r}") from None
+
+
+async def _rankings(start: dt.date, end: dt.date) -> list[dict]:
+    async with database() as conn:
+        return await unit_rankings(conn, dt.datetime.combine(start, dt.time(0), SHANGHAI),
+                                   dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), SHANGHAI),
+                                   load_settings().lifecycle, dt.datetime.now(SHANGHAI))
+
+
+RATE_COLUMNS = ("按时签收率", "按时联系率", "按期办结率", "退单率", "延期率", "重办率", "满意率")
+
+
+def cmd_rankings(args: argparse.Namespace) -> int:
+    start, end = _day(args.start, "--from"), _day(args.end, "--to")
+    if end < start:
+        raise ValueError("--to is before --from")
+    units = run(_rankings(start, end))
+    if args.json:
+        print(json.dumps({"from": str(start), "to": str(end), "units": units}, ensure_ascii=False))
+        return 0
+    if args.csv:
+        with open(args.csv, "w", encoding="utf-8-sig", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=["unit", "单位", "办件量", *RATE_COLUMNS, "平均办理小时"])
+            writer.writeheader()
+            writer.writerows(units)
+        out.print(f"wrote {len(units)} units to {args.csv}")
+        return 0
+    table = Table(title=f"承办单位排名 {start} — {end}")
+    for col in ("名次", "单位", "办件量", *RATE_COLUMNS, "平均办理小时"):
+        table.add_column(col, justify="right" if col not in ("单位",) else "left")
+    for rank, u in enumerate(units, 1):
+        table.add_row(str(rank), escape(u["单位"]), str(u["办件量"]),
+                      *[f"{u[c] * 100:.1f}%" if u[c] is not None else "—" for c in RATE_COLUMNS],
+                      f"{u['平均办理小时']:.1f}" if u["平均办理小时"] is not None else "—")
+    out.print(table)
+    return 0
+
+
 def register(sub) -> None:
     p = sub.add_parser("ticket", help="a ticket's life after the call: 派单 签收 联系群众 办结 退单 … | show")
     p.add_argument("step", choices=["show", *[s.value for s in Step]])
@@ -142,6 +187,13 @@ def register(sub) -> None:
     p.add_argument("--outcome", help="回访: 满意 / 基本满意 / 不满意")
     p.add_argument("--due", help="延期申请: the new deadline; 督办: answer by (2026-12-09T18:00)")
     p.set_defaults(func=cmd_ticket)
+
+    p = sub.add_parser("rankings", help="units ranked by on-time sign-for, contact, reply, returns, satisfaction")
+    p.add_argument("--from", dest="start", required=True, help="first day, e.g. 2026-12-01")
+    p.add_argument("--to", dest="end", required=True, help="last day (included)")
+    p.add_argument("--json", action="store_true", help='one JSON object {"units": [...]}; rates 0–1')
+    p.add_argument("--csv", help="write a CSV file instead")
+    p.set_defaults(func=cmd_rankings)
 
     p = sub.add_parser("worker", help="fire yellow / orange / red warnings of tickets as they fall due")
     p.add_argument("--once", action="store_true", help="fire what is due now, print one JSON line, exit")

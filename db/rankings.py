@@ -1,0 +1,88 @@
+"""Units ranked by how they handle tickets, computed from the event log alone.
+
+A unit's work is counted per dispatch: each 派单, 改派 or 重办 to it opens a turn that lasts
+until the next one (by event order: a 回访 and the 重办 it causes share one moment). In a turn: signed on time (within sign_minutes), contacted on time
+(within contact_minutes), replied (办结) by the deadline in force at the reply, returned
+(退单); per ticket and unit: an extension asked for; per reply: reopened (不满意 → 重办);
+per call-back in the unit's turn: satisfied (满意 or 基本满意). Turns are those that began in
+the period.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import asyncpg
+
+from domain.settings import LifecycleSettings
+
+_REPORT = """
+WITH turns AS (
+    SELECT e.id, e.ticket_id, e.unit_code, e.at,
+           lead(e.id, 1, 9223372036854775807) OVER (PARTITION BY e.ticket_id ORDER BY e.id) AS until_id
+    FROM ticket_events e
+    WHERE e.kind = 'status' AND e.status IN ('已派单', '重办') AND e.unit_code IS NOT NULL
+), measured AS (
+    SELECT tu.*, t.deadline_at,
+           (SELECT min(x.at) FROM ticket_events x WHERE x.ticket_id = tu.ticket_id AND x.kind = 'status'
+              AND x.status = '已签收' AND x.id > tu.id AND x.id < tu.until_id) AS signed_at,
+           (SELECT min(x.at) FROM ticket_events x WHERE x.ticket_id = tu.ticket_id AND x.kind = 'contact'
+              AND x.id > tu.id AND x.id < tu.until_id) AS contacted_at,
+           (SELECT min(x.at) FROM ticket_events x WHERE x.ticket_id = tu.ticket_id AND x.kind = 'status'
+              AND x.status = '已办结' AND x.id > tu.id AND x.id < tu.until_id) AS replied_at,
+           EXISTS (SELECT 1 FROM ticket_events x WHERE x.ticket_id = tu.ticket_id AND x.kind = 'status'
+              AND x.status = '退单' AND x.id > tu.id AND x.id < tu.until_id) AS returned,
+           EXISTS (SELECT 1 FROM ticket_events x WHERE x.ticket_id = tu.ticket_id AND x.kind = 'extension_request'
+              AND x.id > tu.id AND x.id < tu.until_id) AS extended,
+           (SELECT x.payload->>'outcome' FROM ticket_events x WHERE x.ticket_id = tu.ticket_id AND x.kind = 'visit'
+              AND x.id > tu.id AND x.id < tu.until_id ORDER BY x.id LIMIT 1) AS outcome
+    FROM turns tu JOIN tickets t ON t.id = tu.ticket_id
+    WHERE tu.at >= $1 AND tu.at < $2
+), judged AS (
+    SELECT m.*,
+           coalesce((SELECT (x.payload->>'due_at')::timestamptz FROM ticket_events x
+                     WHERE x.ticket_id = m.ticket_id AND x.kind = 'deadline' AND x.at <= coalesce(m.replied_at, $5)
+                     ORDER BY x.id DESC LIMIT 1), m.deadline_at) AS due
+    FROM measured m
+)
+SELECT j.unit_code, u.name,
+       count(*) AS turns,
+       count(DISTINCT j.ticket_id) AS tickets,
+       count(*) FILTER (WHERE j.signed_at <= j.at + $3) AS signed_on_time,
+       count(*) FILTER (WHERE j.contacted_at <= j.at + $4) AS contacted_on_time,
+       count(*) FILTER (WHERE j.replied_at IS NOT NULL OR j.due < $5) AS due_or_replied,
+       count(*) FILTER (WHERE j.replied_at <= j.due) AS replied_on_time,
+       count(*) FILTER (WHERE j.replied_at IS NOT NULL) AS replied,
+       count(*) FILTER (WHERE j.returned) AS returned,
+       count(*) FILTER (WHERE j.extended) AS extended,
+       count(*) FILTER (WHERE j.outcome IS NOT NULL) AS visited,
+       count(*) FILTER (WHERE j.outcome IN ('满意', '基本满意')) AS satisfied,
+       count(*) FILTER (WHERE j.outcome = '不满意') AS reopened,
+       avg(extract(epoch FROM j.replied_at - j.at)) FILTER (WHERE j.replied_at IS NOT NULL) AS handle_s
+FROM judged j JOIN units u ON u.code = j.unit_code
+GROUP BY j.unit_code, u.name
+"""
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+async def unit_rankings(db: asyncpg.Pool | asyncpg.Connection, start: dt.datetime, end: dt.datetime,
+                        settings: LifecycleSettings, now: dt.datetime) -> list[dict]:
+    """One row per unit with work in [start, end), best first (on-time reply, then satisfaction)."""
+    rows = await db.fetch(_REPORT, start, end, dt.timedelta(minutes=settings.sign_minutes),
+                          dt.timedelta(minutes=settings.contact_minutes), now)
+    units = [{
+        "unit": r["unit_code"], "单位": r["name"],
+        "办件量": r["tickets"],
+        "按时签收率": _rate(r["signed_on_time"], r["turns"]),
+        "按时联系率": _rate(r["contacted_on_time"], r["turns"]),
+        "按期办结率": _rate(r["replied_on_time"], r["due_or_replied"]),
+        "退单率": _rate(r["returned"], r["turns"]),
+        "延期率": _rate(r["extended"], r["turns"]),
+        "重办率": _rate(r["reopened"], r["replied"]),
+        "满意率": _rate(r["satisfied"], r["visited"]),
+        "平均办理小时": round(float(r["handle_s"]) / 3600, 2) if r["handle_s"] is not None else None,
+    } for r in rows]
+    return sorted(units, key=lambda u: (-(u["按期办结率"] or 0), -(u["满意率"] or 0), u["unit"]))
