@@ -102,6 +102,29 @@ class LifecycleStore:
                 ticket_id, at, e.kind, e.status, e.unit_code, request.actor, e.note,
                 json.dumps(e.payload, ensure_ascii=False)) for e in events]
 
+    async def unit_queue(self, unit_code: str) -> list[asyncpg.Record]:
+        """The unit's open tickets, soonest deadline first, with the worst warning in force
+        (of the current turn's timers and deadline)."""
+        return await self.db.fetch(
+            """WITH mine AS (
+                   SELECT t.id, t.ticket_no, t.ticket_type, t.urgency, t.content, t.address_text,
+                          t.caller_number, t.accepted_at, s.status,
+                          coalesce((SELECT (e.payload->>'due_at')::timestamptz FROM ticket_events e
+                                    WHERE e.ticket_id = t.id AND e.kind = 'deadline' ORDER BY e.id DESC LIMIT 1),
+                                   t.deadline_at) AS deadline,
+                          (SELECT max(e.id) FROM ticket_events e WHERE e.ticket_id = t.id AND e.kind = 'status'
+                             AND e.status IN ('已派单', '重办')) AS turn_id
+                   FROM tickets t JOIN ticket_status s ON s.ticket_id = t.id
+                   WHERE s.status IN ('已派单', '已签收', '办理中', '重办')
+                     AND (SELECT e.unit_code FROM ticket_events e WHERE e.ticket_id = t.id AND e.kind = 'status'
+                            AND e.unit_code IS NOT NULL ORDER BY e.id DESC LIMIT 1) = $1)
+               SELECT m.*,
+                      (SELECT w.payload->>'level' FROM ticket_events w
+                       WHERE w.ticket_id = m.id AND w.kind = 'warning' AND w.id > m.turn_id
+                       ORDER BY CASE w.payload->>'level' WHEN 'red' THEN 3 WHEN 'orange' THEN 2 ELSE 1 END DESC
+                       LIMIT 1) AS warning
+               FROM mine m ORDER BY m.deadline, m.id""", unit_code)
+
     async def history(self, ticket_id: int) -> list[asyncpg.Record]:
         return await self.db.fetch(
             "SELECT id, at, kind, status, unit_code, actor, note, payload FROM ticket_events "

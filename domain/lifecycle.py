@@ -124,16 +124,22 @@ def allowed_steps(state: TicketState, role: Role) -> list[Step]:
     return [step for step, rule in RULES.items() if rule.role == role and state.status in rule.from_statuses]
 
 
+def check_allowed(state: TicketState, step: Step, role: Role, unit_code: str | None = None) -> None:
+    """Refuse a step this role may not take on this ticket now (before asking for its text)."""
+    rule = RULES[step]
+    if role != rule.role:
+        raise LifecycleError(f"“{step}”须由{rule.role}办理，不能由{role}办理")
+    if state.status not in rule.from_statuses:
+        allowed = "、".join(allowed_steps(state, role)) or "无"
+        raise LifecycleError(f"工单处于“{state.status}”，不能{step}（{role}现在可以：{allowed}）")
+    if rule.own_unit and unit_code != state.unit_code:
+        raise LifecycleError(f"工单由{state.unit_code or '—'}承办，{unit_code or '—'}不能{step}")
+
+
 def plan(state: TicketState, request: Request) -> list[NewEvent]:
     """The events a step appends, or LifecycleError with the steps that are allowed."""
     step, rule = request.step, RULES[request.step]
-    if request.role != rule.role:
-        raise LifecycleError(f"“{step}”须由{rule.role}办理，不能由{request.role}办理")
-    if state.status not in rule.from_statuses:
-        allowed = "、".join(allowed_steps(state, request.role)) or "无"
-        raise LifecycleError(f"工单处于“{state.status}”，不能{step}（{request.role}现在可以：{allowed}）")
-    if rule.own_unit and request.unit_code != state.unit_code:
-        raise LifecycleError(f"工单由{state.unit_code or '—'}承办，{request.unit_code or '—'}不能{step}")
+    check_allowed(state, step, request.role, request.unit_code)
     text = (request.text or "").strip()
     missing = {"unit": not request.unit_code, "text": not text, "outcome": not request.outcome,
                "due_at": request.due_at is None}

@@ -177,6 +177,23 @@ def cmd_rankings(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_unit(args: argparse.Namespace) -> int:
+    from db.reference import ReferenceStore
+
+    from ..unit.app import UnitApp
+
+    async def unit_name() -> str:
+        async with database() as conn:
+            units = {u.code: u.name for u in await ReferenceStore(conn).units()}
+        if args.unit not in units:
+            raise ValueError(f"--unit: no unit {args.unit!r} (one of {', '.join(sorted(units))})")
+        return units[args.unit]
+
+    name = run(unit_name())
+    UnitApp(config.resolve_dsn("unit"), args.unit, name, args.actor or args.unit).run()
+    return 0
+
+
 def register(sub) -> None:
     p = sub.add_parser("ticket", help="a ticket's life after the call: 派单 签收 联系群众 办结 退单 … | show")
     p.add_argument("step", choices=["show", *[s.value for s in Step]])
@@ -187,6 +204,11 @@ def register(sub) -> None:
     p.add_argument("--outcome", help="回访: 满意 / 基本满意 / 不满意")
     p.add_argument("--due", help="延期申请: the new deadline; 督办: answer by (2026-12-09T18:00)")
     p.set_defaults(func=cmd_ticket)
+
+    p = sub.add_parser("unit", help="a unit's work queue: its tickets, deadlines, warnings and steps")
+    p.add_argument("--unit", required=True, help="the unit's code (units.toml), e.g. ZD")
+    p.add_argument("--actor", help="who is working (recorded with every step)")
+    p.set_defaults(func=cmd_unit)
 
     p = sub.add_parser("rankings", help="units ranked by on-time sign-for, contact, reply, returns, satisfaction")
     p.add_argument("--from", dest="start", required=True, help="first day, e.g. 2026-12-01")
