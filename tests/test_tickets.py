@@ -127,3 +127,43 @@ async def test_repeat_caller_lookup(conn, rules):
     await store.submit(draft(caller_number="0533-2181234"))
     rows = await store.by_caller("13805331234")
     assert len(rows) == 3 and all(r["status"] == "已派单" for r in rows)
+
+
+async def test_ticket_search_counts_everything_that_matches(conn, rules, dsn, tmp_path):
+    """1,706 stored once showed as '10 tickets today': the count is of every match."""
+    import csv
+    import os
+    import subprocess
+    import sys
+    from conftest import REPO
+    store = TicketStore(conn, rules)
+    day = dt.datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)
+    for i in range(30):
+        await store.submit(TicketDraft(
+            ticket_type="投诉", content=f"第{i}件", caller_number="13805331234" if i % 3 else "0533-2181234",
+            unit_code="ZD" if i % 2 else "CGJ", address_text="张店区松龄花园3号楼" if i < 10 else "淄川区般阳路",
+            accepted_at=day + dt.timedelta(minutes=i)))
+    await store.submit(TicketDraft(ticket_type="咨询", content="次日", caller_number="13805331234",
+                                   unit_code="ZD", accepted_at=day + dt.timedelta(days=1)))
+    start, end = day.replace(hour=0), day.replace(hour=0) + dt.timedelta(days=1)
+    total, rows = await store.search(start, end, limit=5)
+    assert (total, len(rows)) == (30, 5)
+    assert (await store.search(start, end, caller="0533-2181234"))[0] == 10
+    assert (await store.search(start, end, address="松龄花园"))[0] == 10
+    assert (await store.search(start, end, unit="CGJ"))[0] == 15
+    assert (await store.search(None, None, number="20261124"))[0] == 1
+    assert (await store.search(start, end, status="已派单", unit="ZD", address="般阳路"))[0] == 10
+    env = {**os.environ, "HOTLINE_DSN": dsn}
+
+    def hotline(*args):
+        return subprocess.run([sys.executable, "-m", "console.cli", "tickets", *args], cwd=REPO, env=env,
+                              capture_output=True, text=True, timeout=60)
+
+    listed = hotline("--date", "2026-11-23", "--caller", "138 0533 1234")
+    assert listed.returncode == 0 and "20 tickets 2026-11-23" in listed.stdout, listed.stdout
+    export = tmp_path / "t.csv"
+    assert hotline("--from", "2026-11-23", "--to", "2026-11-24", "--csv", str(export)).returncode == 0
+    with open(export, encoding="utf-8-sig") as fh:
+        assert len(list(csv.DictReader(fh))) == 31
+    bad = hotline("--status", "done")
+    assert bad.returncode == 2 and "--status must be one of" in bad.stderr
