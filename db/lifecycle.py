@@ -125,6 +125,23 @@ class LifecycleStore:
                        LIMIT 1) AS warning
                FROM mine m ORDER BY m.deadline, m.id""", unit_code)
 
+    async def to_call_back(self, replied_before: dt.datetime) -> list[asyncpg.Record]:
+        """Tickets a unit replied to (已办结) before a moment and nobody has called back yet,
+        oldest reply first, with the unit's reply."""
+        return await self.db.fetch(
+            """SELECT t.id, t.ticket_no, t.ticket_type, t.caller_number, t.content, t.address_text,
+                      r.at AS replied_at, r.note AS reply, r.unit_code, u.name AS unit_name
+               FROM tickets t JOIN ticket_status s ON s.ticket_id = t.id
+               CROSS JOIN LATERAL (SELECT e.at, e.note,
+                                          (SELECT d.unit_code FROM ticket_events d WHERE d.ticket_id = t.id
+                                             AND d.kind = 'status' AND d.unit_code IS NOT NULL
+                                           ORDER BY d.id DESC LIMIT 1) AS unit_code
+                                   FROM ticket_events e WHERE e.ticket_id = t.id AND e.kind = 'status'
+                                     AND e.status = '已办结' ORDER BY e.id DESC LIMIT 1) r
+               LEFT JOIN units u ON u.code = r.unit_code
+               WHERE s.status = '已办结' AND r.at < $1
+               ORDER BY r.at, t.id""", replied_before)
+
     async def history(self, ticket_id: int) -> list[asyncpg.Record]:
         return await self.db.fetch(
             "SELECT id, at, kind, status, unit_code, actor, note, payload FROM ticket_events "

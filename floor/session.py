@@ -187,6 +187,7 @@ class CallSession:
         self.online = False
         self._waiting: list[Callable[[asyncpg.Connection], Awaitable]] = []  # writes, in order
         self._reconnecting: asyncio.Task | None = None
+        self._one_at_a_time = asyncio.Lock()  # heartbeat, speech and keys share one connection
         self._speech: asyncio.Queue | None = None
         self._tasks: list[asyncio.Task] = []
         self._kb_search: asyncio.Task | None = None
@@ -231,7 +232,8 @@ class CallSession:
         `fallback` is returned (a read, a heartbeat)."""
         if self.online:
             try:
-                return await step(self.conn)
+                async with self._one_at_a_time:
+                    return await step(self.conn)
             except Exception as exc:
                 if not is_unavailable(exc):
                     raise

@@ -237,3 +237,20 @@ async def test_the_demo_shows_the_whole_flow_without_a_speech_model(console_ctx,
         assert ticket["address_code"] == "370303009001200103" and ticket["unit_code"]
     finally:
         await conn.close()
+
+
+async def test_concurrent_database_steps_of_a_seat_do_not_look_like_an_outage(console_ctx):
+    """Heartbeats, speech and keys share the seat's one connection: taken one at a time, never
+    mistaken for the database going away (asyncpg: 'another operation is in progress')."""
+    from db.seats import SeatStore
+    from floor.session import CallSession, DatabaseStatus
+    ctx = await console_ctx(model=False)
+    events = []
+    session = CallSession(ctx, events.append)
+    await session.start()
+    try:
+        await asyncio.gather(*(session._db(lambda c: SeatStore(c).heartbeat(1, "A001")) for _ in range(40)),
+                             *(session._db(lambda c: SeatStore(c).current_state(1)) for _ in range(40)))
+        assert session.online and not any(isinstance(e, DatabaseStatus) for e in events)
+    finally:
+        await session.close()

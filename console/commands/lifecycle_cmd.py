@@ -194,6 +194,20 @@ def cmd_unit(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_callbacks(args: argparse.Namespace) -> int:
+    from ..callbacks.app import CallbackApp
+
+    async def prepare() -> None:
+        async with database():
+            pass
+
+    run(prepare())
+    today = dt.datetime.combine(dt.datetime.now(SHANGHAI).date(), dt.time(0), SHANGHAI)
+    before = today if not args.include_today else dt.datetime.now(SHANGHAI)
+    CallbackApp(config.resolve_dsn("agent"), args.agent, before).run()
+    return 0
+
+
 def register(sub) -> None:
     p = sub.add_parser("ticket", help="a ticket's life after the call: 派单 签收 联系群众 办结 退单 … | show")
     p.add_argument("step", choices=["show", *[s.value for s in Step]])
@@ -209,6 +223,11 @@ def register(sub) -> None:
     p.add_argument("--unit", required=True, help="the unit's code (units.toml), e.g. ZD")
     p.add_argument("--actor", help="who is working (recorded with every step)")
     p.set_defaults(func=cmd_unit)
+
+    p = sub.add_parser("callbacks", help="the agent's 回访 list: replied tickets to call the citizen back")
+    p.add_argument("--agent", required=True, help="agent id (工号)")
+    p.add_argument("--include-today", action="store_true", help="also tickets replied today (default: before today)")
+    p.set_defaults(func=cmd_callbacks)
 
     p = sub.add_parser("rankings", help="units ranked by on-time sign-for, contact, reply, returns, satisfaction")
     p.add_argument("--from", dest="start", required=True, help="first day, e.g. 2026-12-01")

@@ -1,0 +1,23 @@
+"""The agent's call-back list app, connected as the agent role.
+
+    hotline callbacks --agent A012
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from textual.app import App
+
+from .screen import CallbackScreen
+
+
+class CallbackApp(App):
+    TITLE = "淄博12345 回访"
+
+    def __init__(self, dsn: str, agent_id: str, replied_before: dt.datetime):
+        super().__init__()
+        self.callbacks = CallbackScreen(dsn, agent_id, replied_before)
+
+    def get_default_screen(self) -> CallbackScreen:
+        return self.callbacks
