@@ -44,9 +44,9 @@ class WallboardStore:
             day_start)}
         direct = await self.db.fetchval(
             "SELECT count(*) FROM tickets WHERE accepted_at >= $1 AND handling_mode = '直办'", day_start)
-        categories = await self.db.fetch(
-            """SELECT coalesce(c.name, '未分类') AS name, count(*) AS n FROM tickets t
-               LEFT JOIN categories c ON c.code = t.category_code
+        categories = await self.db.fetch(  # hot spots: only tickets with a category (未分类 says nothing)
+            """SELECT c.name, count(*) AS n FROM tickets t
+               JOIN categories c ON c.code = t.category_code
                WHERE t.accepted_at >= $1 GROUP BY 1 ORDER BY 2 DESC LIMIT 5""", day_start)
         hotspots = await self.db.fetch(
             """SELECT g.town || g.community AS place, count(*) AS n FROM tickets t

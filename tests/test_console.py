@@ -254,3 +254,49 @@ async def test_concurrent_database_steps_of_a_seat_do_not_look_like_an_outage(co
         assert session.online and not any(isinstance(e, DatabaseStatus) for e in events)
     finally:
         await session.close()
+
+
+async def test_f1_shows_the_keys_and_the_palette_speaks_chinese(console_ctx):
+    from textual.widgets import HelpPanel
+    ctx = await console_ctx(model=False)
+    app = AgentConsole(ctx)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.session.state == "就绪")
+        await pilot.press("f1")
+        await pilot.pause(0.3)
+        assert app.screen.query(HelpPanel)
+        await pilot.press("f1")
+        await pilot.pause(0.3)
+        assert not app.screen.query(HelpPanel)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert {"小休", "接听", "挂断", "保存", "签退", "帮助", "退出"} <= set(titles)
+        assert all(not t.isascii() for t in titles), titles  # no English entries
+
+
+async def test_a_direct_answer_the_system_doubts_is_confirmed_first(console_ctx, dsn):
+    from console.agent.confirm import ConfirmScreen
+    ctx = await console_ctx(model=False)
+    app = AgentConsole(ctx)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await wait_for(pilot, lambda: app.session.state == "就绪")
+        result = ctx.kb.search("淄博烧烤哪家最好吃")  # nothing in the KB answers this
+        assert not result.confident
+        app.query_one(KnowledgePane).show(result)
+        app.query_one("#content").text = "咨询烧烤。"
+        app.query_one("#caller-number").value = "13805331234"
+        await pilot.press("f8")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")  # not this one
+        await pilot.pause(0.2)
+        assert not app.session.saved
+        await pilot.press("f8")
+        await pilot.pause(0.2)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: bool(app.session.saved))
+    conn = await asyncpg.connect(dsn)
+    try:
+        read = await conn.fetchval("SELECT kb_article_id FROM tickets")
+        assert read == result.hits[0].article.id  # which answer was read is recorded
+    finally:
+        await conn.close()

@@ -200,7 +200,9 @@ async def test_inspector_screen(day_of_calls, dsn, role_dsn):
         assert app.screen is screen
         await pilot.pause(0.3)
         assert len(screen.sample) >= 4
-        assert "138****1234" in str(app.query_one("#sample").get_option_at_index(0).prompt)
+        first = str(app.query_one("#sample").get_option_at_index(0).prompt)
+        assert "138****1234" in first
+        assert f"{screen.sample[0]['ring_at'].astimezone(SHANGHAI):%H:%M}" in first  # local time, not UTC
         await screen.load_call(ids["a1-0"])
         await pilot.pause(0.2)
         assert screen.player is not None and screen.player.duration > 1

@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 
-from textual.app import App
+from console.base import HotlineApp
 
 from domain.seats import SeatStateError
 from domain.workdays import SHANGHAI
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 LEAVE_SECONDS = 1.5  # to sign the seat out when the terminal is gone; then the process ends
 
 
-class AgentConsole(App):
+class AgentConsole(HotlineApp):
     CSS_PATH = "agent.tcss"
     TITLE = "淄博12345 座席"
 

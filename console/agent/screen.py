@@ -21,6 +21,7 @@ from floor.session import (AddressSuggested, Answered, CallFinished, CallSession
                            TicketSaved, TicketSuggested)
 
 from .break_reason import BreakReasonScreen
+from .confirm import ConfirmScreen
 from .widgets.address import AddressPane
 from .widgets.caller_line import CallerLine
 from .widgets.knowledge import KnowledgePane
@@ -205,12 +206,27 @@ class AgentScreen(Screen):
             self.notify("工单未保存：" + reasons, severity="error")
 
     async def action_direct(self) -> None:
-        hit = self.query_one(KnowledgePane).selected()
-        if hit is None:
-            self.notify("没有知识库答案可直办", severity="warning")
-            return
-        await self.action_save(HandlingMode.DIRECT, hit.article.id)
+        pane = self.query_one(KnowledgePane)
+        await self._direct(pane.selected(), pane)
 
     @on(KnowledgePane.AnswerChosen)
     async def _answer_chosen(self, message: KnowledgePane.AnswerChosen) -> None:
-        await self.action_save(HandlingMode.DIRECT, message.hit.article.id)
+        await self._direct(message.hit, self.query_one(KnowledgePane))
+
+    async def _direct(self, hit, pane: KnowledgePane) -> None:
+        """直办 with the answer read out; one the system is not confident of is confirmed first.
+        The ticket records which article was read (kb_article_id)."""
+        if hit is None:
+            self.notify("没有知识库答案可直办", severity="warning")
+            return
+        if pane.is_confident(hit):
+            await self.action_save(HandlingMode.DIRECT, hit.article.id)
+            return
+
+        async def decided(yes: bool | None) -> None:
+            if yes:
+                await self.action_save(HandlingMode.DIRECT, hit.article.id)
+
+        self.app.push_screen(ConfirmScreen(
+            f"“{escape(hit.article.title)}”不是可信的答案（置信度 {hit.confidence:.2f}）。\n"
+            "确认已按此答案答复市民，直办结案？"), decided)

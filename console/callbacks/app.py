@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from textual.app import App
+from console.base import HotlineApp
 
 from .screen import CallbackScreen
 
 
-class CallbackApp(App):
+class CallbackApp(HotlineApp):
     TITLE = "淄博12345 回访"
 
     def __init__(self, dsn: str, agent_id: str, replied_before: dt.datetime):

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from textual.app import App
+from console.base import HotlineApp
 
 from quality.config import Rubric
 
 from .screen import InspectionScreen
 
 
-class QaApp(App):
+class QaApp(HotlineApp):
     CSS_PATH = "qa.tcss"
     TITLE = "淄博12345 质检"
 

@@ -19,6 +19,7 @@ from textual.widgets.option_list import Option
 
 from db.qa import QaStore
 from domain.privacy import mask
+from domain.workdays import SHANGHAI
 from quality.checks import run_check
 from quality.config import Rubric
 from quality.scores import current_score, submit_score
@@ -89,7 +90,7 @@ class InspectionScreen(Screen):
         for r in self.sample:
             mark = "✔" if r["scored"] else "·"
             options.add_option(Option(
-                f"{mark} {r['ring_at']:%H:%M} {shown(r['agent_id'] or '-')} {shown(r['caller_number'])}\n"
+                f"{mark} {r['ring_at'].astimezone(SHANGHAI):%H:%M} {shown(r['agent_id'] or '-')} {shown(r['caller_number'])}\n"
                 f"  [dim]{'、'.join(r['reasons'])}[/]", id=str(r["call_id"])))
         if not self.sample:
             self.query_one("#call-info", Static).update(f"{self.day} 没有抽检样本：先运行 hotline qa sample --date {self.day}")
@@ -123,7 +124,7 @@ class InspectionScreen(Screen):
         self.current_line = -1
         self.query_one("#call-info", Static).update(
             f"通话 #{call_id}  工号 {shown(call['agent_id'] or '-')}  来电 {shown(call['caller_number'])}  "
-            f"{call['ring_at']:%Y-%m-%d %H:%M}")
+            f"{call['ring_at'].astimezone(SHANGHAI):%Y-%m-%d %H:%M}")
         self.query_one("#ticket", Static).update(
             (f"[b]工单[/b] {ticket['ticket_no']} {ticket['ticket_type']} {ticket['handling_mode']} {ticket['status']}\n"
              f"{shown(ticket['address_text'])}\n{shown(ticket['content'][:120])}") if ticket else "[dim]本次通话无工单[/]")

@@ -5,12 +5,12 @@
 
 from __future__ import annotations
 
-from textual.app import App
+from console.base import HotlineApp
 
 from .screen import UnitQueueScreen
 
 
-class UnitApp(App):
+class UnitApp(HotlineApp):
     TITLE = "淄博12345 承办单位"
 
     def __init__(self, dsn: str, unit_code: str, unit_name: str, actor: str):

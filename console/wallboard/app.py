@@ -12,9 +12,9 @@ import time
 from dataclasses import dataclass
 
 import asyncpg
-from textual.app import App
 from textual.message import Message
 
+from console.base import HotlineApp
 from db.connect import connect, is_unavailable
 from db.seats import SeatStore
 from db.wallboard import WallboardStore
@@ -37,7 +37,7 @@ class Notified(Message):
     received: float
 
 
-class Wallboard(App):
+class Wallboard(HotlineApp):
     CSS_PATH = "wallboard.tcss"
     TITLE = "淄博12345 班长看板"
 

@@ -60,6 +60,10 @@ class KnowledgePane(Vertical):
         preview.update(self.hits[0].highlighted if self.hits and result.confident else
                        ("[dim]没有可信的答案[/]" if not result.confident else ""))
 
+    def is_confident(self, hit: KbHit) -> bool:
+        """Only the top answer of a confident search is trusted without asking."""
+        return self.confident and bool(self.hits) and hit is self.hits[0]
+
     def selected(self) -> KbHit | None:
         options = self.query_one("#kb-options", OptionList)
         index = options.highlighted if options.highlighted is not None else 0

@@ -1,0 +1,41 @@
+"""What every hotline app shares: F1 shows the keys of the current screen, and the command
+palette (Ctrl+P) lists the screen's own actions in Chinese instead of Textual's English ones."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Iterable
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import HelpPanel
+
+
+class HotlineApp(App):
+    BINDINGS = [Binding("f1", "toggle_help", "帮助")]
+
+    def action_toggle_help(self) -> None:
+        if self.screen.query(HelpPanel):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        seen = set()
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if binding.action in seen or binding.action == "toggle_help" or not binding.description \
+                    or binding.action not in _declared_by_us(active.node):
+                continue  # a widget's scrolling, Textual's own defaults
+            seen.add(binding.action)
+            yield SystemCommand(binding.description, f"按键 {self.get_key_display(binding)}",
+                                partial(self.run_action, binding.action, active.node))
+        yield SystemCommand("帮助", "显示本屏的按键（F1）", self.action_toggle_help)
+        yield SystemCommand("退出", "退出本程序", self.action_quit)
+
+
+def _declared_by_us(node) -> set[str]:
+    """Actions bound in the project's own classes of this node (not Textual's)."""
+    return {b.action for cls in type(node).__mro__ if not cls.__module__.startswith("textual")
+            for b in cls.__dict__.get("BINDINGS", [])}
