@@ -16,11 +16,7 @@ from domain.vocabulary import TicketStatus
 from .connect import connection
 
 _STATE = """
-SELECT s.status, t.deadline_at,
-       (SELECT e.unit_code FROM ticket_events e WHERE e.ticket_id = t.id AND e.kind = 'status'
-          AND e.unit_code IS NOT NULL ORDER BY e.id DESC LIMIT 1) AS unit_code,
-       (SELECT (e.payload->>'due_at')::timestamptz FROM ticket_events e
-          WHERE e.ticket_id = t.id AND e.kind = 'deadline' ORDER BY e.id DESC LIMIT 1) AS extended_to,
+SELECT c.status, c.unit_code, c.deadline,
        (SELECT (e.payload->>'due_at')::timestamptz FROM ticket_events e
           WHERE e.ticket_id = t.id AND e.kind = 'extension_request'
             AND NOT EXISTS (SELECT 1 FROM ticket_events d WHERE d.ticket_id = t.id
@@ -29,7 +25,7 @@ SELECT s.status, t.deadline_at,
        EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_id = t.id AND e.kind = 'supervision'
                  AND NOT EXISTS (SELECT 1 FROM ticket_events r WHERE r.ticket_id = t.id
                                  AND r.kind = 'supervision_reply' AND r.id > e.id)) AS open_supervision
-FROM tickets t JOIN ticket_status s ON s.ticket_id = t.id
+FROM tickets t JOIN ticket_current c ON c.ticket_id = t.id
 WHERE t.id = $1
 """
 
@@ -37,14 +33,9 @@ WHERE t.id = $1
 # the latest dispatch (派单, 改派, 重办); the handling deadline is the latest approved one.
 _FIRE = """
 WITH open AS (
-    SELECT t.id, t.accepted_at, s.status,
-           coalesce((SELECT (e.payload->>'due_at')::timestamptz FROM ticket_events e
-                     WHERE e.ticket_id = t.id AND e.kind = 'deadline' ORDER BY e.id DESC LIMIT 1),
-                    t.deadline_at) AS deadline,
-           (SELECT max(e.at) FROM ticket_events e WHERE e.ticket_id = t.id AND e.kind = 'status'
-              AND e.status IN ('已派单', '重办')) AS dispatched_at
-    FROM tickets t JOIN ticket_status s ON s.ticket_id = t.id
-    WHERE s.status IN ('已派单', '已签收', '办理中', '退单', '重办')
+    SELECT t.id, t.accepted_at, c.status, c.deadline, c.dispatched_at
+    FROM tickets t JOIN ticket_current c ON c.ticket_id = t.id
+    WHERE c.status IN ('已派单', '已签收', '办理中', '退单', '重办')
 ), timers AS (
     SELECT id, 'sign' AS timer, dispatched_at AS started, dispatched_at + $2 AS due
     FROM open WHERE status IN ('已派单', '重办') AND dispatched_at IS NOT NULL
@@ -82,7 +73,7 @@ class LifecycleStore:
         row = await (conn or self.db).fetchrow(_STATE, ticket_id)
         if row is None:
             raise LookupError(f"没有这张工单（id {ticket_id}）")
-        return TicketState(TicketStatus(row["status"]), row["unit_code"], row["extended_to"] or row["deadline_at"],
+        return TicketState(TicketStatus(row["status"]), row["unit_code"], row["deadline"],
                            row["pending_extension"], row["open_supervision"])
 
     async def ticket_id(self, ticket_no: str) -> int:
@@ -108,16 +99,9 @@ class LifecycleStore:
         return await self.db.fetch(
             """WITH mine AS (
                    SELECT t.id, t.ticket_no, t.ticket_type, t.urgency, t.content, t.address_text,
-                          t.caller_number, t.accepted_at, s.status,
-                          coalesce((SELECT (e.payload->>'due_at')::timestamptz FROM ticket_events e
-                                    WHERE e.ticket_id = t.id AND e.kind = 'deadline' ORDER BY e.id DESC LIMIT 1),
-                                   t.deadline_at) AS deadline,
-                          (SELECT max(e.id) FROM ticket_events e WHERE e.ticket_id = t.id AND e.kind = 'status'
-                             AND e.status IN ('已派单', '重办')) AS turn_id
-                   FROM tickets t JOIN ticket_status s ON s.ticket_id = t.id
-                   WHERE s.status IN ('已派单', '已签收', '办理中', '重办')
-                     AND (SELECT e.unit_code FROM ticket_events e WHERE e.ticket_id = t.id AND e.kind = 'status'
-                            AND e.unit_code IS NOT NULL ORDER BY e.id DESC LIMIT 1) = $1)
+                          t.caller_number, t.accepted_at, c.status, c.deadline, c.turn_id
+                   FROM tickets t JOIN ticket_current c ON c.ticket_id = t.id
+                   WHERE c.status IN ('已派单', '已签收', '办理中', '重办') AND c.unit_code = $1)
                SELECT m.*,
                       (SELECT w.payload->>'level' FROM ticket_events w
                        WHERE w.ticket_id = m.id AND w.kind = 'warning' AND w.id > m.turn_id

@@ -58,6 +58,7 @@ GRANT INSERT, UPDATE ON qa_samples TO hotline_inspector;
 GRANT USAGE ON SEQUENCE qa_scores_id_seq TO hotline_inspector;
 
 GRANT SELECT ON tickets, ticket_events, ticket_status TO hotline_unit, hotline_worker;
+GRANT SELECT ON ticket_current TO hotline_agent, hotline_supervisor, hotline_unit, hotline_worker;
 GRANT INSERT ON ticket_events TO hotline_unit, hotline_worker, hotline_supervisor;
 GRANT USAGE ON SEQUENCE ticket_events_id_seq TO hotline_unit, hotline_worker, hotline_supervisor;
 GRANT SELECT (id, ticket_id, at, kind, status, unit_code, payload) ON ticket_events TO hotline_supervisor;

@@ -139,18 +139,15 @@ class TicketStore:
         where = """($1::timestamptz IS NULL OR t.accepted_at >= $1) AND ($2::timestamptz IS NULL OR t.accepted_at < $2)
                    AND ($3::text IS NULL OR s.status = $3) AND ($4::text IS NULL OR t.caller_number = $4)
                    AND ($5::text IS NULL OR strpos(t.address_text, $5) > 0)
-                   AND ($6::text IS NULL OR s.unit = $6) AND ($7::text IS NULL OR starts_with(t.ticket_no, $7))"""
-        current = """FROM tickets t CROSS JOIN LATERAL (
-                         SELECT (SELECT e.status FROM ticket_events e WHERE e.ticket_id = t.id AND e.kind = 'status'
-                                 ORDER BY e.id DESC LIMIT 1) AS status,
-                                (SELECT e.unit_code FROM ticket_events e WHERE e.ticket_id = t.id AND e.kind = 'status'
-                                 AND e.unit_code IS NOT NULL ORDER BY e.id DESC LIMIT 1) AS unit) s"""
+                   AND ($6::text IS NULL OR s.unit_code = $6) AND ($7::text IS NULL OR starts_with(t.ticket_no, $7))"""
+        current = "FROM tickets t JOIN ticket_current s ON s.ticket_id = t.id"
         args = (start, end, status, caller, address, unit, number)
         total = await self.db.fetchval(f"SELECT count(*) {current} WHERE {where}", *args)
         rows = await self.db.fetch(
             f"""SELECT t.id, t.ticket_no, t.accepted_at, t.ticket_type, t.urgency, t.handling_mode, s.status,
-                       s.unit, u.name AS unit_name, t.deadline_at, t.caller_number, t.address_text, t.content
-                {current} LEFT JOIN units u ON u.code = s.unit
+                       s.unit_code AS unit, u.name AS unit_name, s.deadline AS deadline_at, t.caller_number,
+                       t.address_text, t.content
+                {current} LEFT JOIN units u ON u.code = s.unit_code
                 WHERE {where} ORDER BY t.id DESC LIMIT $8""", *args, limit)
         return total, rows
 

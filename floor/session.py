@@ -25,7 +25,7 @@ from db.connect import UNAVAILABLE, DatabaseUnavailable, connect, is_unavailable
 from db.outbox import Submission
 from db.seats import SeatStore
 from db.tickets import TicketStore
-from domain.seats import SeatStateError, check_agent_id, check_seat_change
+from domain.seats import check_agent_id, check_seat_change
 from domain.tickets import TicketDraft
 from domain.vocabulary import CallPhase, HandlingMode, SeatState
 from domain.workdays import SHANGHAI

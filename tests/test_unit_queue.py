@@ -30,12 +30,15 @@ async def test_a_unit_works_its_queue(dsn, role_dsn):
     async with app.run_test(size=(120, 30)) as pilot:
         await wait_for(pilot, lambda: len(app.queue.tickets) == 2)
         queue = app.queue
+
+        def on(number: str) -> None:
+            """Put the cursor on a ticket (the queue re-sorts as statuses change)."""
+            app.query_one("#queue").move_cursor(row=[t["ticket_no"] for t in queue.tickets].index(number))
         by_no = {t["ticket_no"]: t for t in queue.tickets}
         assert set(by_no) == {late.ticket_no, fresh.ticket_no}  # not CGJ's
         assert by_no[late.ticket_no]["warning"] == "red" and by_no[fresh.ticket_no]["warning"] is None
         assert "超时 1" in str(app.query_one("#heading").content)
-        row = [t["ticket_no"] for t in queue.tickets].index(fresh.ticket_no)
-        app.query_one("#queue").move_cursor(row=row)
+        on(fresh.ticket_no)
         await pilot.press("r")  # 办结 before signing: refused at once, with what is allowed
         await pilot.pause(0.3)
         assert app.screen is app.queue  # no prompt was opened
@@ -43,16 +46,14 @@ async def test_a_unit_works_its_queue(dsn, role_dsn):
         assert (await LifecycleStore(conn).state(fresh.id)).status == "已派单"
         await pilot.press("s")
         await wait_for(pilot, lambda: any(t["status"] == "已签收" for t in queue.tickets))
-        row = [t["ticket_no"] for t in queue.tickets].index(fresh.ticket_no)
-        app.query_one("#queue").move_cursor(row=row)
+        on(fresh.ticket_no)
         await pilot.press("c")
         await pilot.pause(0.2)
         for key in "已电话联系":
             await pilot.press(key)
         await pilot.press("enter")
         await wait_for(pilot, lambda: any(t["status"] == "办理中" for t in queue.tickets))
-        row = [t["ticket_no"] for t in queue.tickets].index(fresh.ticket_no)
-        app.query_one("#queue").move_cursor(row=row)
+        on(fresh.ticket_no)
         await pilot.press("enter")
         await pilot.pause(0.3)
         assert isinstance(app.screen, HistoryScreen)
