@@ -262,7 +262,13 @@ class CallSession:
                 continue
             try:
                 while self._waiting:
-                    await self._waiting[0](conn)
+                    try:
+                        await self._waiting[0](conn)
+                    except Exception as exc:
+                        if is_unavailable(exc):
+                            raise
+                        # refused for good (it can never land): say so, and do not block the rest
+                        log.exception("a write that waited for the database was refused; dropped")
                     self._waiting.pop(0)
                 await SeatStore(conn).heartbeat(self.ctx.seat_id, self.ctx.agent_id)
             except Exception as exc:
