@@ -109,6 +109,39 @@ class LifecycleStore:
                        LIMIT 1) AS warning
                FROM mine m ORDER BY m.deadline, m.id""", unit_code)
 
+    async def needing_supervision(self, now: dt.datetime) -> list[asyncpg.Record]:
+        """What a supervisor must act on: returns to review, extension requests to decide,
+        tickets overdue or under an orange/red warning, and open 督办 — most urgent first.
+        Content and numbers come masked (the supervisor is not the agent on the call)."""
+        return await self.db.fetch(
+            """WITH board AS (
+                   SELECT c.ticket_id, c.status, c.unit_code, c.deadline, c.turn_id,
+                          (SELECT (e.payload->>'due_at')::timestamptz FROM ticket_events e
+                           WHERE e.ticket_id = c.ticket_id AND e.kind = 'extension_request'
+                             AND NOT EXISTS (SELECT 1 FROM ticket_events d WHERE d.ticket_id = c.ticket_id
+                                             AND d.kind = 'extension_decision' AND d.id > e.id)
+                           ORDER BY e.id DESC LIMIT 1) AS extension_to,
+                          (SELECT (e.payload->>'answer_by')::timestamptz FROM ticket_events e
+                           WHERE e.ticket_id = c.ticket_id AND e.kind = 'supervision'
+                             AND NOT EXISTS (SELECT 1 FROM ticket_events r WHERE r.ticket_id = c.ticket_id
+                                             AND r.kind = 'supervision_reply' AND r.id > e.id)
+                           ORDER BY e.id DESC LIMIT 1) AS supervision_by,
+                          (SELECT w.payload->>'level' FROM ticket_events w
+                           WHERE w.ticket_id = c.ticket_id AND w.kind = 'warning' AND w.id > c.turn_id
+                           ORDER BY CASE w.payload->>'level' WHEN 'red' THEN 3 WHEN 'orange' THEN 2 ELSE 1 END DESC
+                           LIMIT 1) AS warning
+                   FROM ticket_current c
+                   WHERE c.status IN ('已派单', '已签收', '办理中', '退单', '重办'))
+               SELECT b.*, i.ticket_no, i.ticket_type, i.content, i.caller_number, i.address_text,
+                      u.name AS unit_name,
+                      b.deadline < $1 AS overdue
+               FROM board b JOIN inspection_tickets i ON i.id = b.ticket_id
+               LEFT JOIN units u ON u.code = b.unit_code
+               WHERE b.status = '退单' OR b.extension_to IS NOT NULL OR b.supervision_by IS NOT NULL
+                  OR b.warning IN ('orange', 'red') OR b.deadline < $1
+               ORDER BY (b.status = '退单') DESC, (b.extension_to IS NOT NULL) DESC,
+                        (b.warning = 'red' OR b.deadline < $1) DESC, b.deadline""", now)
+
     async def to_call_back(self, replied_before: dt.datetime) -> list[asyncpg.Record]:
         """Tickets a unit replied to (已办结) before a moment and nobody has called back yet,
         oldest reply first, with the unit's reply."""

@@ -61,7 +61,7 @@ GRANT SELECT ON tickets, ticket_events, ticket_status TO hotline_unit, hotline_w
 GRANT SELECT ON ticket_current TO hotline_agent, hotline_supervisor, hotline_unit, hotline_worker;
 GRANT INSERT ON ticket_events TO hotline_unit, hotline_worker, hotline_supervisor;
 GRANT USAGE ON SEQUENCE ticket_events_id_seq TO hotline_unit, hotline_worker, hotline_supervisor;
-GRANT SELECT (id, ticket_id, at, kind, status, unit_code, payload) ON ticket_events TO hotline_supervisor;
+GRANT SELECT ON ticket_events TO hotline_supervisor;  -- supervising reads what units wrote
 
 REVOKE ALL ON FUNCTION close_silent_seats(interval), next_ticket_no(date) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION next_ticket_no(date) TO hotline_agent;

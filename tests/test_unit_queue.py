@@ -6,7 +6,7 @@ import datetime as dt
 import asyncpg
 
 from console.unit.app import UnitApp
-from console.unit.history import HistoryScreen
+from console.ticket_views.history import HistoryScreen
 from db.lifecycle import LifecycleStore
 from db.tickets import TicketStore
 from domain.settings import LifecycleSettings

@@ -194,6 +194,18 @@ def cmd_unit(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_supervise(args: argparse.Namespace) -> int:
+    from ..supervision.app import SupervisionApp
+
+    async def prepare() -> None:
+        async with database():
+            pass
+
+    run(prepare())
+    SupervisionApp(config.resolve_dsn("supervisor"), args.supervisor).run()
+    return 0
+
+
 def cmd_callbacks(args: argparse.Namespace) -> int:
     from ..callbacks.app import CallbackApp
 
@@ -223,6 +235,10 @@ def register(sub) -> None:
     p.add_argument("--unit", required=True, help="the unit's code (units.toml), e.g. ZD")
     p.add_argument("--actor", help="who is working (recorded with every step)")
     p.set_defaults(func=cmd_unit)
+
+    p = sub.add_parser("supervise", help="the supervisor's 督办 view: returns, extensions, overdue, 督办")
+    p.add_argument("--supervisor", required=True, help="the supervisor's id (recorded with every step)")
+    p.set_defaults(func=cmd_supervise)
 
     p = sub.add_parser("callbacks", help="the agent's 回访 list: replied tickets to call the citizen back")
     p.add_argument("--agent", required=True, help="agent id (工号)")

@@ -18,8 +18,8 @@ from db.lifecycle import LifecycleStore
 from domain.lifecycle import LifecycleError, Request, Role, Step, check_allowed
 from domain.workdays import SHANGHAI
 
-from .history import HistoryScreen
-from .prompt import StepInput, StepPrompt
+from console.ticket_views.history import HistoryScreen
+from console.ticket_views.prompt import StepInput, StepPrompt
 
 REFRESH_SECONDS = 30
 WARNING_STYLE = {"yellow": "black on yellow", "orange": "black on dark_orange", "red": "white on red"}

@@ -1,0 +1,1 @@
+"""Ticket screens the apps share: a step's prompt and a ticket's whole history."""
