@@ -86,3 +86,23 @@ async def unit_rankings(db: asyncpg.Pool | asyncpg.Connection, start: dt.datetim
         "平均办理小时": round(float(r["handle_s"]) / 3600, 2) if r["handle_s"] is not None else None,
     } for r in rows]
     return sorted(units, key=lambda u: (-(u["按期办结率"] or 0), -(u["满意率"] or 0), u["unit"]))
+
+
+async def hot_spots(db: asyncpg.Pool | asyncpg.Connection, start: dt.datetime, end: dt.datetime,
+                    top: int = 10) -> list[dict]:
+    """Per week (Monday, Asia/Shanghai) the categories × 街道/社区 with the most tickets accepted
+    — only tickets with a category and a confirmed address say where and what."""
+    rows = await db.fetch(
+        """SELECT * FROM (
+               SELECT week, category, town, community, count(*) AS n,
+                      rank() OVER (PARTITION BY week ORDER BY count(*) DESC, category, town, community) AS place
+               FROM (SELECT date_trunc('week', t.accepted_at AT TIME ZONE 'Asia/Shanghai')::date AS week,
+                            c.path AS category, g.town, g.community
+                     FROM tickets t
+                     JOIN categories c ON c.code = t.category_code
+                     JOIN gazetteer_addresses g ON g.address_code = t.address_code
+                     WHERE t.accepted_at >= $1 AND t.accepted_at < $2) spotted
+               GROUP BY week, category, town, community) ranked
+           WHERE place <= $3 ORDER BY week, place""", start, end, top)
+    return [{"week": str(r["week"]), "分类": r["category"], "街道": r["town"], "社区": r["community"],
+             "工单数": r["n"]} for r in rows]

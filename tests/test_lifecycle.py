@@ -323,3 +323,28 @@ def _recompute(events, deadlines, settings, now) -> dict:
                    "退单率": rate(u["returned"], u["turns"]), "延期率": rate(u["extended"], u["turns"]),
                    "重办率": rate(u["reopened"], u["replied"]), "满意率": rate(u["satisfied"], u["visited"])}
             for unit, u in units.items()}
+
+
+async def test_weekly_hot_spots(conn):
+    from db.rankings import hot_spots
+    from geo.service import DEMO_GAZETTEER, import_csv
+    await import_csv(conn, DEMO_GAZETTEER)
+    tickets = TicketStore(conn, TicketRules.default())
+    monday = dt.datetime(2026, 11, 30, 9, 0, tzinfo=SHANGHAI)
+    spots = [("010201", "370303009001200103", 5), ("030101", "370303009001200103", 3),
+             ("010201", "370303009003102000", 2)]  # 东寨村: another community
+    for category, address, n in spots:
+        for i in range(n):
+            await tickets.submit(TicketDraft(ticket_type="投诉", content="x", caller_number="13805331234",
+                                             unit_code="ZD", category_code=category, address_code=address,
+                                             accepted_at=monday + dt.timedelta(hours=i)))
+    await tickets.submit(TicketDraft(ticket_type="投诉", content="没有分类", caller_number="13805331234",
+                                     unit_code="ZD", address_code="370303009001200103", accepted_at=monday))
+    await tickets.submit(TicketDraft(ticket_type="投诉", content="下周", caller_number="13805331234",
+                                     unit_code="ZD", category_code="010201", address_code="370303009001200103",
+                                     accepted_at=monday + dt.timedelta(days=7)))
+    found = await hot_spots(conn, monday, monday + dt.timedelta(days=14))
+    this_week = [(s["分类"].split("/")[-1], s["社区"], s["工单数"]) for s in found if s["week"] == "2026-11-30"]
+    assert [n for *_, n in this_week] == [5, 3, 2]  # most first; the one without a category is not a spot
+    assert this_week[0][1] == "松龄社区"
+    assert [s["工单数"] for s in found if s["week"] == "2026-12-07"] == [1]

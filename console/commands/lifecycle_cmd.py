@@ -25,7 +25,7 @@ from console.display import EVENT_LABEL, event_detail, ticket_badge
 from db import config
 from db.connect import connect, is_unavailable
 from db.lifecycle import LifecycleStore
-from db.rankings import unit_rankings
+from db.rankings import hot_spots, unit_rankings
 from domain.lifecycle import RULES, Request, Role, Step
 from domain.settings import load_settings
 from domain.workdays import SHANGHAI
@@ -141,11 +141,16 @@ def _day(value: str, name: str) -> dt.date:
         raise ValueError(f"{name} must look like 2026-12-01, got {value!r}") from None
 
 
-async def _rankings(start: dt.date, end: dt.date) -> list[dict]:
+def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    return (dt.datetime.combine(start, dt.time(0), SHANGHAI),
+            dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), SHANGHAI))
+
+
+async def _rankings(start: dt.date, end: dt.date) -> tuple[list[dict], list[dict]]:
     async with database() as conn:
-        return await unit_rankings(conn, dt.datetime.combine(start, dt.time(0), SHANGHAI),
-                                   dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), SHANGHAI),
-                                   load_settings().lifecycle, dt.datetime.now(SHANGHAI))
+        units = await unit_rankings(conn, *_bounds(start, end), load_settings().lifecycle,
+                                    dt.datetime.now(SHANGHAI))
+        return units, await hot_spots(conn, *_bounds(start, end))
 
 
 RATE_COLUMNS = ("按时签收率", "按时联系率", "按期办结率", "退单率", "延期率", "重办率", "满意率")
@@ -155,9 +160,10 @@ def cmd_rankings(args: argparse.Namespace) -> int:
     start, end = _day(args.start, "--from"), _day(args.end, "--to")
     if end < start:
         raise ValueError("--to is before --from")
-    units = run(_rankings(start, end))
+    units, spots = run(_rankings(start, end))
     if args.json:
-        print(json.dumps({"from": str(start), "to": str(end), "units": units}, ensure_ascii=False))
+        print(json.dumps({"from": str(start), "to": str(end), "units": units, "hot_spots": spots},
+                         ensure_ascii=False))
         return 0
     if args.csv:
         with open(args.csv, "w", encoding="utf-8-sig", newline="") as fh:
@@ -174,6 +180,14 @@ def cmd_rankings(args: argparse.Namespace) -> int:
                       *[f"{u[c] * 100:.1f}%" if u[c] is not None else "—" for c in RATE_COLUMNS],
                       f"{u['平均办理小时']:.1f}" if u["平均办理小时"] is not None else "—")
     out.print(table)
+    if spots:
+        hot = Table(title="热点（每周：分类 × 街道/社区）")
+        for col in ("周", "分类", "街道", "社区", "工单数"):
+            hot.add_column(col)
+        for spot in spots:
+            hot.add_row(spot["week"], escape(spot["分类"]), escape(spot["街道"]), escape(spot["社区"]),
+                        str(spot["工单数"]))
+        out.print(hot)
     return 0
 
 
