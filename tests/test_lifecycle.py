@@ -20,7 +20,7 @@ from domain.settings import LifecycleSettings
 from domain.tickets import TRANSITIONS, TicketDraft, TicketRules
 from domain.vocabulary import TicketStatus
 from domain.workdays import SHANGHAI
-from conftest import REPO
+from conftest import REPO, wait_for
 
 H, U, SUP = Role.HOTLINE, Role.UNIT, Role.SUPERVISOR
 FRIDAY = dt.datetime(2026, 12, 4, 10, 0, tzinfo=SHANGHAI)  # a complaint's 3 working days span a weekend
@@ -348,3 +348,24 @@ async def test_weekly_hot_spots(conn):
     assert [n for *_, n in this_week] == [5, 3, 2]  # most first; the one without a category is not a spot
     assert this_week[0][1] == "松龄社区"
     assert [s["工单数"] for s in found if s["week"] == "2026-12-07"] == [1]
+
+
+async def test_the_rankings_screen(dsn, role_dsn):
+    """The supervisor's rankings screen: units best first with their bars, and the hot spots."""
+    from console.rankings.app import RankingsApp
+    conn = await asyncpg.connect(dsn)
+    store = LifecycleStore(conn)
+    for unit, replies in (("ZD", True), ("CGJ", False)):
+        t = await ticket(conn, unit=unit)
+        await step(store, t, Step.SIGN, U, unit_code=unit, at=FRIDAY + dt.timedelta(minutes=5))
+        if replies:
+            await step(store, t, Step.CONTACT, U, unit_code=unit, text="已联系", at=FRIDAY + dt.timedelta(minutes=9))
+            await step(store, t, Step.REPLY, U, unit_code=unit, text="已办", at=FRIDAY + dt.timedelta(hours=5))
+    await conn.close()
+    app = RankingsApp(role_dsn("supervisor"), FRIDAY.replace(hour=0), FRIDAY.replace(hour=0) + dt.timedelta(days=30),
+                      LifecycleSettings())
+    async with app.run_test(size=(160, 30)) as pilot:
+        await wait_for(pilot, lambda: len(app.rankings.units) == 2)
+        assert [u["unit"] for u in app.rankings.units] == ["ZD", "CGJ"]  # the one that replied on time first
+        first_row = app.query_one("#units").get_row_at(0)
+        assert str(first_row[3]).startswith("█" * 20) and "100.0%" in str(first_row[3])

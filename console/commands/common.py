@@ -43,6 +43,12 @@ async def database():
         await conn.close()
 
 
+async def ready() -> None:
+    """The database started, migrated and its roles current, before an app connects as a role."""
+    async with database():
+        pass
+
+
 def run(coro):
     return asyncio.run(coro)
 

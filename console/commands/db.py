@@ -17,7 +17,7 @@ from domain.seats import load_seats
 from domain.taxonomy import parse_taxonomy
 from floor.reference import load_reference
 
-from .common import database, default_seats_file, err, out, run
+from .common import database, default_seats_file, err, out, ready, run
 
 
 def cmd_db(args: argparse.Namespace) -> int:
@@ -111,11 +111,7 @@ def cmd_roles(args: argparse.Namespace) -> int:
         print("-- then give each application its DSN: " + ", ".join(f"HOTLINE_DSN_{key.upper()}" for key in ROLES))
         return 0
 
-    async def make() -> None:
-        async with database():
-            pass
-
-    run(make())
+    run(ready())
     used_by = {"agent": "hotline console", "supervisor": "hotline wallboard",
                "inspector": "hotline qa", "unit": "ticket handling units"}
     for key, role in ROLES.items():

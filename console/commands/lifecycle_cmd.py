@@ -30,7 +30,7 @@ from domain.lifecycle import RULES, Request, Role, Step
 from domain.settings import load_settings
 from domain.workdays import SHANGHAI
 
-from .common import database, err, out, run
+from .common import database, err, out, ready, run
 
 log = logging.getLogger(__name__)
 DB_ROLE = {Role.HOTLINE: "agent", Role.UNIT: "unit", Role.SUPERVISOR: "supervisor"}
@@ -49,8 +49,7 @@ def _due(value: str | None) -> dt.datetime | None:
 async def _step(args: argparse.Namespace) -> None:
     step = Step(args.step)
     rule = RULES[step]
-    async with database():  # migrated, roles current
-        pass
+    await ready()
     conn = await connect(config.resolve_dsn(DB_ROLE[rule.role]))
     try:
         store = LifecycleStore(conn)
@@ -95,8 +94,7 @@ def cmd_ticket(args: argparse.Namespace) -> int:
 async def _work(once: bool) -> dict:
     """Fire warnings as they fall due; survive the database going away (retry with backoff)."""
     settings = load_settings().lifecycle
-    async with database():
-        pass
+    await ready()
     dsn = config.resolve_dsn("worker")
     conn, lags, fired, backoff = None, [], 0, 0.5
     while True:
@@ -160,6 +158,12 @@ def cmd_rankings(args: argparse.Namespace) -> int:
     start, end = _day(args.start, "--from"), _day(args.end, "--to")
     if end < start:
         raise ValueError("--to is before --from")
+    if args.screen:
+        from ..rankings.app import RankingsApp
+
+        run(ready())
+        RankingsApp(config.resolve_dsn("supervisor"), *_bounds(start, end), load_settings().lifecycle).run()
+        return 0
     units, spots = run(_rankings(start, end))
     if args.json:
         print(json.dumps({"from": str(start), "to": str(end), "units": units, "hot_spots": spots},
@@ -211,11 +215,7 @@ def cmd_unit(args: argparse.Namespace) -> int:
 def cmd_supervise(args: argparse.Namespace) -> int:
     from ..supervision.app import SupervisionApp
 
-    async def prepare() -> None:
-        async with database():
-            pass
-
-    run(prepare())
+    run(ready())
     SupervisionApp(config.resolve_dsn("supervisor"), args.supervisor).run()
     return 0
 
@@ -223,11 +223,7 @@ def cmd_supervise(args: argparse.Namespace) -> int:
 def cmd_callbacks(args: argparse.Namespace) -> int:
     from ..callbacks.app import CallbackApp
 
-    async def prepare() -> None:
-        async with database():
-            pass
-
-    run(prepare())
+    run(ready())
     today = dt.datetime.combine(dt.datetime.now(SHANGHAI).date(), dt.time(0), SHANGHAI)
     before = today if not args.include_today else dt.datetime.now(SHANGHAI)
     CallbackApp(config.resolve_dsn("agent"), args.agent, before).run()
@@ -264,6 +260,7 @@ def register(sub) -> None:
     p.add_argument("--to", dest="end", required=True, help="last day (included)")
     p.add_argument("--json", action="store_true", help='one JSON object {"units": [...]}; rates 0–1')
     p.add_argument("--csv", help="write a CSV file instead")
+    p.add_argument("--screen", action="store_true", help="show them on a screen, with bars")
     p.set_defaults(func=cmd_rankings)
 
     p = sub.add_parser("worker", help="fire yellow / orange / red warnings of tickets as they fall due")

@@ -11,7 +11,7 @@ from rich.table import Table
 from db import config
 from domain.workdays import SHANGHAI
 
-from .common import REPO_ROOT, database, out, run
+from .common import REPO_ROOT, database, out, ready, run
 
 
 def default_qa_file() -> Path:
@@ -60,11 +60,7 @@ def cmd_qa(args: argparse.Namespace) -> int:
         return 0
     from ..qa.app import QaApp
 
-    async def prepare():
-        async with database():
-            pass
-
-    run(prepare())
+    run(ready())
     QaApp(config.resolve_dsn("inspector"), day, args.inspector, rubric, args.device).run()
     return 0
 
