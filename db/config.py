@@ -1,8 +1,9 @@
 """Which database to talk to, and as whom: `HOTLINE_DSN`, else the embedded server in the data dir.
 
-The administrator's connection (migrations, imports, `hotline db …`) and the applications'
-(role `agent` for a seat console, `supervisor` for the wallboard, `inspector` for QA, `unit`)
-are different: an application never connects as a superuser. On an external server,
+The schema owner's connection (migrations, imports, `hotline db …`: role `owner`) and the
+applications' (role `agent` for a seat console, `supervisor` for the wallboard, `inspector`
+for QA, `unit`, `worker`) are different, and none is a superuser; on the embedded server the
+superuser (reached only by the machine's own OS users) just manages the roles. On an external server,
 `HOTLINE_DSN_AGENT` (… `_SUPERVISOR`, `_INSPECTOR`, `_UNIT`) name the roles' DSNs;
 without them the applications use `HOTLINE_DSN`.
 """
@@ -14,7 +15,7 @@ import os
 from common.paths import data_dir
 
 from .embedded import EmbeddedPostgres
-from .roles import ROLES
+from .roles import ROLE_NAMES
 
 
 def external_dsn() -> str | None:
@@ -27,8 +28,8 @@ def embedded_server() -> EmbeddedPostgres:
 
 def resolve_dsn(role: str | None = None) -> str:
     """The administrator's DSN (role None), or the one application `role` connects with."""
-    if role is not None and role not in ROLES:
-        raise ValueError(f"unknown database role {role!r} (one of {', '.join(ROLES)})")
+    if role is not None and role not in ROLE_NAMES:
+        raise ValueError(f"unknown database role {role!r} (one of {', '.join(ROLE_NAMES)})")
     external = external_dsn()
     if external:
         return (os.environ.get(f"HOTLINE_DSN_{role.upper()}") if role else None) or external

@@ -144,14 +144,14 @@ class EmbeddedPostgres:
     def passwords(self) -> dict[str, str]:
         """The application roles' passwords, made on first use and kept in a file only its
         owner can read (0600)."""
-        from .roles import ROLES, new_password
+        from .roles import ROLE_NAMES, new_password
 
         path = self.credentials_file
         known: dict[str, str] = {}
         if path.exists():
             known = tomllib.loads(path.read_text(encoding="utf-8"))
-        if set(ROLES) - set(known):
-            known = {key: known.get(key) or new_password() for key in ROLES}
+        if set(ROLE_NAMES) - set(known):
+            known = {key: known.get(key) or new_password() for key in ROLE_NAMES}
             self.data_dir.mkdir(parents=True, exist_ok=True)
             fd = os.open(path.with_suffix(".tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -164,10 +164,10 @@ class EmbeddedPostgres:
         """The DSN an application role connects with (see db.roles)."""
         from urllib.parse import quote
 
-        from .roles import ROLES
+        from .roles import ROLE_NAMES
 
         password = self.passwords()[role]
-        return f"postgresql://{ROLES[role]}:{quote(password, safe='')}@/{database}?host={self.socket_dir}"
+        return f"postgresql://{ROLE_NAMES[role]}:{quote(password, safe='')}@/{database}?host={self.socket_dir}"
 
     # -- lifecycle -------------------------------------------------------
     @contextmanager

@@ -9,8 +9,8 @@ each can do what its work needs and nothing else.
 | hotline_unit | units handling tickets | read the tickets and their events; append ticket events |
 | hotline_worker | `hotline worker` | read tickets and their events; append warnings |
 
-Owning the schema, migrating it and creating these roles is the administrator's (the
-embedded server's superuser, or an owner role on an external server). No application role
+The schema is owned, and migrated, by `hotline_owner` (no superuser either); creating the roles
+is the administrator's (the embedded server's superuser, reached only by the machine's owner). No application role
 can alter a table (so no disabling a trigger), truncate, or run a program on the server.
 """
 
@@ -23,6 +23,8 @@ import asyncpg
 
 ROLES = {"agent": "hotline_agent", "supervisor": "hotline_supervisor",
          "inspector": "hotline_inspector", "unit": "hotline_unit", "worker": "hotline_worker"}
+OWNER = "hotline_owner"  # owns the schema and runs the migrations; not a superuser either
+ROLE_NAMES = {**ROLES, "owner": OWNER}
 _REFERENCE = ("seats", "agents", "categories", "units", "routing_rules", "kb_articles", "kb_vectors",
               "gazetteer_addresses", "gazetteer_imports", "schema_migrations")
 
@@ -90,6 +92,39 @@ def create_sql(passwords: dict[str, str] | None = None) -> str:
         lines.append(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION "
                      f"NOBYPASSRLS NOINHERIT PASSWORD {literal};")
     return "\n".join(lines) + "\n" + GRANTS
+
+
+async def ensure_owner(conn: asyncpg.Connection, password: str) -> None:
+    """Make hotline_owner (no superuser, no role creation) the owner of this database and of
+    every object of its schema, which a cluster of an earlier version had the superuser own;
+    the migrations then run as it. Run as the administrator; idempotent."""
+    literal = password.replace("'", "''")
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(12345, 2)")
+        verb = "ALTER" if await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", OWNER) else "CREATE"
+        await conn.execute(f"{verb} ROLE {OWNER} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION "
+                           f"NOBYPASSRLS PASSWORD '{literal}'")
+        database = await conn.fetchval("SELECT current_database()")
+        await conn.execute(f'ALTER DATABASE "{database}" OWNER TO {OWNER}')
+        # tables, views and free sequences (a serial's sequence follows its table), functions;
+        # not what an extension brought
+        relations = await conn.fetch(
+            """SELECT c.relkind, format('%I', c.relname) AS name FROM pg_class c
+               JOIN pg_namespace n ON n.oid = c.relnamespace
+               WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v', 'S') AND c.relowner <> $1::regrole
+                 AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                                 AND d.objid = c.oid AND d.deptype IN ('e', 'a', 'i'))""", OWNER)
+        kinds = {"r": "TABLE", "v": "VIEW", "S": "SEQUENCE"}
+        for r in relations:
+            await conn.execute(f"ALTER {kinds[r['relkind']]} {r['name']} OWNER TO {OWNER}")
+        functions = await conn.fetch(
+            """SELECT p.oid::regprocedure::text AS signature FROM pg_proc p
+               JOIN pg_namespace n ON n.oid = p.pronamespace
+               WHERE n.nspname = 'public' AND p.proowner <> $1::regrole
+                 AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
+                                 AND d.objid = p.oid AND d.deptype = 'e')""", OWNER)
+        for f in functions:
+            await conn.execute(f"ALTER FUNCTION {f['signature']} OWNER TO {OWNER}")
 
 
 async def ensure_roles(conn: asyncpg.Connection, passwords: dict[str, str]) -> None:

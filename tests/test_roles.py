@@ -169,3 +169,30 @@ async def test_db_roles_creates_them_on_an_external_server(tmp_path):
         await agent.close()
     finally:
         server.stop()
+
+
+def test_the_schema_is_owned_and_migrated_by_a_non_superuser(tmp_path):
+    """`hotline db init` on the embedded server: hotline_owner (no superuser) owns the database
+    and every table, view and function of it, and applied the migrations."""
+    import os
+    import subprocess
+    import sys
+    from conftest import REPO
+    env = {**os.environ, "HOTLINE_DATA_DIR": str(tmp_path)}
+    try:
+        subprocess.run([sys.executable, "-m", "console.cli", "db", "init"], cwd=REPO, env=env,
+                       capture_output=True, text=True, timeout=300, check=True)
+        probe = subprocess.run(
+            [sys.executable, "-c",
+             "import asyncio, asyncpg\nfrom db import config\n"
+             "async def main():\n"
+             "    c = await asyncpg.connect(config.resolve_dsn())\n"
+             "    print(await c.fetchval(\"SELECT rolsuper::text || ' ' || rolcreaterole::text FROM pg_roles WHERE rolname = 'hotline_owner'\"))\n"
+             "    print(await c.fetchval(\"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()\"))\n"
+             "    print(await c.fetchval(\"SELECT string_agg(DISTINCT pg_get_userbyid(c.relowner), ',') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v')\"))\n"
+             "    print(await c.fetchval(\"SELECT string_agg(DISTINCT pg_get_userbyid(p.proowner), ',') FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public' AND p.proname IN ('next_ticket_no', 'close_silent_seats', 'mask_text')\"))\n"
+             "asyncio.run(main())"],
+            cwd=REPO, env=env, capture_output=True, text=True, timeout=60, check=True).stdout.split()
+        assert probe == ["false", "false", "hotline_owner", "hotline_owner", "hotline_owner"], probe
+    finally:
+        subprocess.run([sys.executable, "-m", "console.cli", "db", "stop"], cwd=REPO, env=env, capture_output=True)

@@ -13,7 +13,7 @@ from rich.progress import (BarColumn, DownloadColumn, MofNCompleteColumn, Progre
 
 from db import config, migrate
 from db.connect import connect
-from db.roles import ensure_roles
+from db.roles import ensure_owner, ensure_roles
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)
@@ -29,18 +29,29 @@ def default_seats_file() -> Path:
 
 
 @asynccontextmanager
-async def database():
-    """The administrator's connection to the hotline database (started, migrated and its
-    application roles made when needed)."""
-    conn = await connect(config.resolve_dsn())
+async def database(on_migrated=None):
+    """The schema owner's connection to the hotline database (started, migrated and its roles
+    made when needed)."""
+    passwords = config.role_passwords()
+    admin = await connect(config.resolve_dsn())
     try:
-        await migrate.migrate(conn)
-        passwords = config.role_passwords()
-        if passwords:  # the embedded server: its application roles are ours to keep current
-            await ensure_roles(conn, passwords)
-        yield conn
+        if passwords:  # the embedded server: its roles are ours to keep; the owner migrates
+            await ensure_owner(admin, passwords["owner"])
+            conn = await connect(config.resolve_dsn("owner"))
+        else:  # an external server: HOTLINE_DSN is its schema owner
+            conn = admin
+        try:
+            applied = await migrate.migrate(conn)
+            if on_migrated:
+                on_migrated(applied)
+            if passwords:
+                await ensure_roles(admin, passwords)
+            yield conn
+        finally:
+            if conn is not admin:
+                await conn.close()
     finally:
-        await conn.close()
+        await admin.close()
 
 
 async def ready() -> None:

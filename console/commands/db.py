@@ -37,22 +37,17 @@ def cmd_db(args: argparse.Namespace) -> int:
         out.print(f"PostgreSQL ready: {describe(dsn)}")
         return 0
 
+    def report(applied) -> None:
+        for m in applied:
+            out.print(f"applied migration {m.version:03d}_{m.name}")
+        if not applied:
+            out.print("schema is up to date")
+
     async def apply() -> None:
-        conn = await connect(dsn)
-        try:
-            applied = await migrate.migrate(conn)
-            passwords = config.role_passwords()
-            if passwords:
-                await ensure_roles(conn, passwords)
-            for m in applied:
-                out.print(f"applied migration {m.version:03d}_{m.name}")
-            if not applied:
-                out.print("schema is up to date")
+        async with database(on_migrated=report) as conn:
             if args.action == "init":
                 counts = await load_reference(conn, Path(args.seats or default_seats_file()))
                 out.print("loaded " + ", ".join(f"{v} {k}" for k, v in counts.items()))
-        finally:
-            await conn.close()
 
     run(apply())
     return 0
