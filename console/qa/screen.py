@@ -39,6 +39,17 @@ def shown(text: str) -> str:
 class InspectionScreen(Screen):
     """The sample, the replay with its transcript, and the scorecard, side by side."""
 
+    DEFAULT_CSS = """
+    InspectionScreen .title { text-style: bold; height: 1; }
+    InspectionScreen #sample, InspectionScreen #items { border: none; }
+    InspectionScreen #call-info { height: auto; color: $text-muted; }
+    InspectionScreen #lines { border: round $secondary; }
+    InspectionScreen #player { height: 1; text-style: bold; }
+    InspectionScreen #ticket { border-top: solid $secondary; }
+    InspectionScreen #comment { height: 3; }
+    InspectionScreen #total { height: 2; text-style: bold; }
+    """
+
     BINDINGS = [
         Binding("space", "play_pause", "播放/暂停"),
         Binding("left", "seek(-5)", "后退5秒"),
