@@ -134,6 +134,10 @@ def check_allowed(state: TicketState, step: Step, role: Role, unit_code: str | N
         raise LifecycleError(f"工单处于“{state.status}”，不能{step}（{role}现在可以：{allowed}）")
     if rule.own_unit and unit_code != state.unit_code:
         raise LifecycleError(f"工单由{state.unit_code or '—'}承办，{unit_code or '—'}不能{step}")
+    if step in (Step.APPROVE_EXTENSION, Step.REFUSE_EXTENSION) and state.pending_extension is None:
+        raise LifecycleError("没有待审批的延期申请")
+    if step == Step.ANSWER_SUPERVISION and not state.open_supervision:
+        raise LifecycleError("没有待回复的督办")
 
 
 def plan(state: TicketState, request: Request) -> list[NewEvent]:
@@ -151,10 +155,6 @@ def plan(state: TicketState, request: Request) -> list[NewEvent]:
         raise LifecycleError(f"说明超长：{len(text)}字，上限2000字")
     if step == Step.REDISPATCH and request.unit_code == state.unit_code and state.status != S.RETURNED:
         raise LifecycleError("改派须换一个承办单位")
-    if step in (Step.APPROVE_EXTENSION, Step.REFUSE_EXTENSION) and state.pending_extension is None:
-        raise LifecycleError("没有待审批的延期申请")
-    if step == Step.ANSWER_SUPERVISION and not state.open_supervision:
-        raise LifecycleError("没有待回复的督办")
     if step == Step.REQUEST_EXTENSION and request.due_at <= state.deadline:
         raise LifecycleError(f"延期须晚于现在的期限 {state.deadline:%Y-%m-%d %H:%M}")
     if step == Step.VISIT and request.outcome not in set(Satisfaction):

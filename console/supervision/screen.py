@@ -6,21 +6,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-import asyncpg
 from rich.markup import escape
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from console.display import ticket_badge
-from console.ticket_views.history import HistoryScreen
-from console.ticket_views.prompt import StepInput, StepPrompt
+from console.ticket_views.prompt import StepPrompt
+from console.ticket_views.ticket_list import TicketListScreen
 from db.connect import connect
 from db.lifecycle import LifecycleStore
-from domain.lifecycle import LifecycleError, Request, Role, Step, check_allowed
+from domain.lifecycle import Role, Step
 from domain.workdays import SHANGHAI
 
 REFRESH_SECONDS = 30
@@ -45,7 +42,9 @@ def what_needs_doing(row: dict, now: dt.datetime) -> str:
     return "已超期" if row["overdue"] else "预警"
 
 
-class SupervisionScreen(Screen):
+class SupervisionScreen(TicketListScreen):
+    ID_KEY = "ticket_id"
+
     DEFAULT_CSS = """
     SupervisionScreen #heading { height: 1; background: $boost; padding: 0 1; }
     SupervisionScreen DataTable { height: 1fr; }
@@ -61,10 +60,8 @@ class SupervisionScreen(Screen):
     ]
 
     def __init__(self, dsn: str, supervisor_id: str, now=lambda: dt.datetime.now(SHANGHAI)):
-        super().__init__(name="supervision")
-        self.dsn, self.supervisor_id, self.now = dsn, supervisor_id, now
-        self.conn: asyncpg.Connection | None = None
-        self.tickets: list[dict] = []
+        super().__init__(dsn, name="supervision")
+        self.supervisor_id, self.now = supervisor_id, now
 
     def compose(self) -> ComposeResult:
         yield Static("", id="heading")
@@ -77,10 +74,6 @@ class SupervisionScreen(Screen):
         await self.conn.add_listener("ticket_warnings", lambda *_: self.call_later(self.action_reload))
         self.set_interval(REFRESH_SECONDS, self.action_reload)
         await self.action_reload()
-
-    async def on_unmount(self) -> None:
-        if self.conn and not self.conn.is_closed():
-            await self.conn.close()
 
     async def action_reload(self) -> None:
         now = self.now()
@@ -103,46 +96,9 @@ class SupervisionScreen(Screen):
             f"[b]督办[/b] 退单待审 {counts['退单']}  延期待批 {counts['延期']}  [red]超期 {counts['已超期']}[/]  "
             f"督办待复 {counts['督办']}  班长 {escape(self.supervisor_id)}  [dim]回车看详情[/]")
 
-    def _current(self) -> dict | None:
-        row = self.query_one(DataTable).cursor_row
-        return self.tickets[row] if self.tickets and row < len(self.tickets) else None
-
     async def action_act(self, step_name: str) -> None:
-        ticket = self._current()
-        if ticket is None:
-            return
         step = Step(step_name)
         role, question, asks = ACTIONS[step]
-        store = LifecycleStore(self.conn)
-        try:
-            state = await store.state(ticket["ticket_id"])
-            check_allowed(state, step, role)
-            if step in (Step.APPROVE_EXTENSION, Step.REFUSE_EXTENSION) and state.pending_extension is None:
-                raise LifecycleError("没有待审批的延期申请")
-        except LifecycleError as exc:
-            self.notify(str(exc), severity="warning", timeout=8)
-            return
-        if question is None:
-            await self._take(ticket, step, role, StepInput(""))
-        else:
-            self.app.push_screen(StepPrompt(f"{ticket['ticket_no']} {question}", **asks),
-                                 lambda got: self._take(ticket, step, role, got))
-
-    async def _take(self, ticket: dict, step: Step, role: Role, got: StepInput | None) -> None:
-        if got is None:
-            return
-        request = Request(step, role, self.supervisor_id, got.unit_code, got.text, due_at=got.due_at)
-        try:
-            await LifecycleStore(self.conn).apply(ticket["ticket_id"], request)
-        except LifecycleError as exc:
-            self.notify(str(exc), severity="warning", timeout=8)
-            return
-        self.notify(f"{ticket['ticket_no']} {step}：已记录")
-        await self.action_reload()
-
-    @on(DataTable.RowSelected)
-    async def _history(self, event: DataTable.RowSelected) -> None:
         ticket = self._current()
-        if ticket is not None:
-            events = await LifecycleStore(self.conn).history(ticket["ticket_id"])
-            self.app.push_screen(HistoryScreen(ticket, events))
+        prompt = StepPrompt(f"{ticket['ticket_no'] if ticket else ''} {question}", **asks) if question else None
+        await self.offer(step, role, self.supervisor_id, prompt=prompt)

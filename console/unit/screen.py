@@ -3,23 +3,19 @@ its steps from the keyboard on the highlighted ticket."""
 
 from __future__ import annotations
 
-import asyncpg
 from rich.markup import escape
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from console.display import ticket_badge
+from console.ticket_views.prompt import StepPrompt
+from console.ticket_views.ticket_list import TicketListScreen
 from db.connect import connect
 from db.lifecycle import LifecycleStore
-from domain.lifecycle import LifecycleError, Request, Role, Step, check_allowed
+from domain.lifecycle import Role, Step
 from domain.workdays import SHANGHAI
-
-from console.ticket_views.history import HistoryScreen
-from console.ticket_views.prompt import StepInput, StepPrompt
 
 REFRESH_SECONDS = 30
 WARNING_STYLE = {"yellow": "black on yellow", "orange": "black on dark_orange", "red": "white on red"}
@@ -28,7 +24,7 @@ NEEDS_TEXT = {Step.NOTE: "进展", Step.REPLY: "办结：答复市民的内容",
               Step.ANSWER_SUPERVISION: "督办回复", Step.CONTACT: "联系情况"}
 
 
-class UnitQueueScreen(Screen):
+class UnitQueueScreen(TicketListScreen):
     DEFAULT_CSS = """
     UnitQueueScreen #heading { height: 1; background: $boost; padding: 0 1; }
     UnitQueueScreen DataTable { height: 1fr; }
@@ -46,10 +42,8 @@ class UnitQueueScreen(Screen):
     ]
 
     def __init__(self, dsn: str, unit_code: str, unit_name: str, actor: str):
-        super().__init__(name="queue")
-        self.dsn, self.unit_code, self.unit_name, self.actor = dsn, unit_code, unit_name, actor
-        self.conn: asyncpg.Connection | None = None
-        self.tickets: list[dict] = []
+        super().__init__(dsn, name="queue")
+        self.unit_code, self.unit_name, self.actor = unit_code, unit_name, actor
 
     def compose(self) -> ComposeResult:
         yield Static("", id="heading")
@@ -64,10 +58,6 @@ class UnitQueueScreen(Screen):
         await self.conn.add_listener("ticket_warnings", lambda *_: self.call_later(self.action_reload))
         self.set_interval(REFRESH_SECONDS, self.action_reload)
         await self.action_reload()
-
-    async def on_unmount(self) -> None:
-        if self.conn and not self.conn.is_closed():
-            await self.conn.close()
 
     async def action_reload(self) -> None:
         rows = await LifecycleStore(self.conn).unit_queue(self.unit_code)
@@ -88,46 +78,14 @@ class UnitQueueScreen(Screen):
             f"[b]{escape(self.unit_name)}[/b] 待办 {len(self.tickets)}" + (f"  [red]超时 {red}[/]" if red else "")
             + f"  经办 {escape(self.actor)}  [dim]回车看详情[/]")
 
-    def _current(self) -> dict | None:
-        table = self.query_one(DataTable)
-        return self.tickets[table.cursor_row] if self.tickets and table.cursor_row < len(self.tickets) else None
-
     async def action_step(self, step_name: str) -> None:
-        ticket = self._current()
-        if ticket is None:
-            self.notify("没有待办工单", severity="warning")
-            return
         step = Step(step_name)
-        try:  # refused at once, not after the agent has typed the reason
-            check_allowed(await LifecycleStore(self.conn).state(ticket["id"]), step, Role.UNIT, self.unit_code)
-        except LifecycleError as exc:
-            self.notify(str(exc), severity="warning", timeout=8)
-            return
-        if step == Step.REQUEST_EXTENSION:
-            self.app.push_screen(StepPrompt(f"{ticket['ticket_no']} 延期申请：原因和新期限", ask_due=True),
-                                 lambda got: self._take(ticket, step, got))
-        elif step in NEEDS_TEXT:
-            self.app.push_screen(StepPrompt(f"{ticket['ticket_no']} {NEEDS_TEXT[step]}"),
-                                 lambda got: self._take(ticket, step, got))
-        else:
-            await self._take(ticket, step, StepInput(""))
-
-    async def _take(self, ticket: dict, step: Step, got: StepInput | None) -> None:
-        if got is None:
-            return
-        request = Request(step, Role.UNIT, self.actor, self.unit_code, got.text, due_at=got.due_at)
-        try:
-            await LifecycleStore(self.conn).apply(ticket["id"], request)
-        except LifecycleError as exc:
-            self.notify(str(exc), severity="warning", timeout=8)
-            return
-        self.notify(f"{ticket['ticket_no']} {step}：已记录")
-        await self.action_reload()
-
-    @on(DataTable.RowSelected)
-    async def _history(self, event: DataTable.RowSelected) -> None:
-        """Enter on a ticket: its whole history."""
         ticket = self._current()
-        if ticket is not None:
-            events = await LifecycleStore(self.conn).history(ticket["id"])
-            self.app.push_screen(HistoryScreen(ticket, events))
+        number = ticket["ticket_no"] if ticket else ""
+        if step == Step.REQUEST_EXTENSION:
+            prompt = StepPrompt(f"{number} 延期申请：原因和新期限", ask_due=True)
+        elif step in NEEDS_TEXT:
+            prompt = StepPrompt(f"{number} {NEEDS_TEXT[step]}")
+        else:
+            prompt = None
+        await self.offer(step, Role.UNIT, self.actor, self.unit_code, prompt)
