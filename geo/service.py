@@ -4,13 +4,14 @@ and the address heard so far in a call."""
 from __future__ import annotations
 
 import logging
-from dataclasses import astuple, dataclass, field
+from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 from typing import Callable
 
 import asyncpg
 
-from db.gazetteer import GazetteerStore
+from db.gazetteer import COLUMNS, GazetteerStore
 
 from .gazetteer import Address, GazetteerError, read_csv
 from .index import AddressIndex
@@ -37,8 +38,9 @@ async def import_csv(db: asyncpg.Pool | asyncpg.Connection, path: Path, strict: 
     """
     report = ImportReport(str(path))
     rows = read_csv(path, on_error=None if strict else report.errors.append, on_progress=on_progress)
+    record = attrgetter(*COLUMNS)  # the row as the store takes it (astuple deep-copies: 10× slower)
     report.rows_stored = await GazetteerStore(db).import_rows(
-        (astuple(row) for row in rows), report.source, report.errors)
+        (record(row) for row in rows), report.source, report.errors)
     report.rows_read = report.rows_stored + len(report.errors)
     return report
 
