@@ -82,15 +82,23 @@ def with_login(dsn: str, role: str, password: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{quote(role, safe='')}:{quote(password, safe='')}@{host}"))
 
 
-def create_sql(passwords: dict[str, str] | None = None) -> str:
-    """CREATE ROLE statements for an external server (passwords: role → password; a
-    placeholder where none is given) followed by the grants."""
+def _role_statement(verb: str, role: str, password: str, inherit: bool = False) -> str:
+    """CREATE or ALTER a login role that can do nothing but what is granted to it."""
+    literal = password.replace("'", "''")
+    return (f"{verb} ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
+            f"{'' if inherit else ' NOINHERIT'} PASSWORD '{literal}'")
+
+
+async def _set_role(conn: asyncpg.Connection, role: str, password: str, inherit: bool = False) -> None:
+    exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
+    await conn.execute(_role_statement("ALTER" if exists else "CREATE", role, password, inherit))
+
+
+def create_sql() -> str:
+    """CREATE ROLE statements for an external server (a placeholder for each password)
+    followed by the grants."""
     lines = ["-- hotline application roles: run as the schema owner after `hotline db migrate`"]
-    for key, role in ROLES.items():
-        password = (passwords or {}).get(key)
-        literal = "'" + password.replace("'", "''") + "'" if password else "'<password for " + role + ">'"
-        lines.append(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION "
-                     f"NOBYPASSRLS NOINHERIT PASSWORD {literal};")
+    lines += [_role_statement("CREATE", role, f"<password for {role}>") + ";" for role in ROLES.values()]
     return "\n".join(lines) + "\n" + GRANTS
 
 
@@ -98,12 +106,9 @@ async def ensure_owner(conn: asyncpg.Connection, password: str) -> None:
     """Make hotline_owner (no superuser, no role creation) the owner of this database and of
     every object of its schema, which a cluster of an earlier version had the superuser own;
     the migrations then run as it. Run as the administrator; idempotent."""
-    literal = password.replace("'", "''")
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(12345, 2)")
-        verb = "ALTER" if await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", OWNER) else "CREATE"
-        await conn.execute(f"{verb} ROLE {OWNER} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION "
-                           f"NOBYPASSRLS PASSWORD '{literal}'")
+        await _set_role(conn, OWNER, password, inherit=True)
         database = await conn.fetchval("SELECT current_database()")
         await conn.execute(f'ALTER DATABASE "{database}" OWNER TO {OWNER}')
         # tables, views and free sequences (a serial's sequence follows its table), functions;
@@ -133,10 +138,5 @@ async def ensure_roles(conn: asyncpg.Connection, passwords: dict[str, str]) -> N
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(12345, 2)")
         for key, role in ROLES.items():
-            exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
-            verb = "ALTER" if exists else "CREATE"
-            literal = passwords[key].replace("'", "''")
-            await conn.execute(
-                f"{verb} ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION "
-                f"NOBYPASSRLS NOINHERIT PASSWORD '{literal}'")
+            await _set_role(conn, role, passwords[key])
         await conn.execute(GRANTS)
