@@ -16,17 +16,8 @@ from domain.vocabulary import TicketStatus
 from .connect import connection
 
 _STATE = """
-SELECT c.status, c.unit_code, c.deadline,
-       (SELECT (e.payload->>'due_at')::timestamptz FROM ticket_events e
-          WHERE e.ticket_id = t.id AND e.kind = 'extension_request'
-            AND NOT EXISTS (SELECT 1 FROM ticket_events d WHERE d.ticket_id = t.id
-                            AND d.kind = 'extension_decision' AND d.id > e.id)
-          ORDER BY e.id DESC LIMIT 1) AS pending_extension,
-       EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_id = t.id AND e.kind = 'supervision'
-                 AND NOT EXISTS (SELECT 1 FROM ticket_events r WHERE r.ticket_id = t.id
-                                 AND r.kind = 'supervision_reply' AND r.id > e.id)) AS open_supervision
-FROM tickets t JOIN ticket_current c ON c.ticket_id = t.id
-WHERE t.id = $1
+SELECT status, unit_code, deadline, pending_extension, supervision_by IS NOT NULL AS open_supervision
+FROM ticket_current WHERE ticket_id = $1
 """
 
 # Every running timer of every open ticket: from when, until when. A unit's timers start at
@@ -97,17 +88,11 @@ class LifecycleStore:
         """The unit's open tickets, soonest deadline first, with the worst warning in force
         (of the current turn's timers and deadline)."""
         return await self.db.fetch(
-            """WITH mine AS (
-                   SELECT t.id, t.ticket_no, t.ticket_type, t.urgency, t.content, t.address_text,
-                          t.caller_number, t.accepted_at, c.status, c.deadline, c.turn_id
-                   FROM tickets t JOIN ticket_current c ON c.ticket_id = t.id
-                   WHERE c.status IN ('已派单', '已签收', '办理中', '重办') AND c.unit_code = $1)
-               SELECT m.*,
-                      (SELECT w.payload->>'level' FROM ticket_events w
-                       WHERE w.ticket_id = m.id AND w.kind = 'warning' AND w.id > m.turn_id
-                       ORDER BY CASE w.payload->>'level' WHEN 'red' THEN 3 WHEN 'orange' THEN 2 ELSE 1 END DESC
-                       LIMIT 1) AS warning
-               FROM mine m ORDER BY m.deadline, m.id""", unit_code)
+            """SELECT t.id, t.ticket_no, t.ticket_type, t.urgency, t.content, t.address_text,
+                      t.caller_number, t.accepted_at, c.status, c.deadline, c.warning
+               FROM tickets t JOIN ticket_current c ON c.ticket_id = t.id
+               WHERE c.status IN ('已派单', '已签收', '办理中', '重办') AND c.unit_code = $1
+               ORDER BY c.deadline, t.id""", unit_code)
 
     async def needing_supervision(self, now: dt.datetime) -> list[asyncpg.Record]:
         """What a supervisor must act on: returns to review, extension requests to decide,
@@ -116,20 +101,7 @@ class LifecycleStore:
         return await self.db.fetch(
             """WITH board AS (
                    SELECT c.ticket_id, c.status, c.unit_code, c.deadline, c.turn_id,
-                          (SELECT (e.payload->>'due_at')::timestamptz FROM ticket_events e
-                           WHERE e.ticket_id = c.ticket_id AND e.kind = 'extension_request'
-                             AND NOT EXISTS (SELECT 1 FROM ticket_events d WHERE d.ticket_id = c.ticket_id
-                                             AND d.kind = 'extension_decision' AND d.id > e.id)
-                           ORDER BY e.id DESC LIMIT 1) AS extension_to,
-                          (SELECT (e.payload->>'answer_by')::timestamptz FROM ticket_events e
-                           WHERE e.ticket_id = c.ticket_id AND e.kind = 'supervision'
-                             AND NOT EXISTS (SELECT 1 FROM ticket_events r WHERE r.ticket_id = c.ticket_id
-                                             AND r.kind = 'supervision_reply' AND r.id > e.id)
-                           ORDER BY e.id DESC LIMIT 1) AS supervision_by,
-                          (SELECT w.payload->>'level' FROM ticket_events w
-                           WHERE w.ticket_id = c.ticket_id AND w.kind = 'warning' AND w.id > c.turn_id
-                           ORDER BY CASE w.payload->>'level' WHEN 'red' THEN 3 WHEN 'orange' THEN 2 ELSE 1 END DESC
-                           LIMIT 1) AS warning
+                          c.pending_extension AS extension_to, c.supervision_by, c.warning
                    FROM ticket_current c
                    WHERE c.status IN ('已派单', '已签收', '办理中', '退单', '重办'))
                SELECT b.*, i.ticket_no, i.ticket_type, i.content, i.caller_number, i.address_text,
