@@ -69,7 +69,6 @@ class CallStore:
             "VALUES ($1, $2, $3::jsonb, $4, $5)", [(call_id, f, v, reason, by) for f, v in rows])
 
 
-
 def _stored_number(caller_number: str) -> str:
     """The normalised number, or what came (cut to fit): the call is kept even if the number is odd."""
     try:
