@@ -1,4 +1,5 @@
-"""What every hotline app shares: F1 shows the keys of the current screen, and the command
+"""What every hotline app shares: F1 shows the keys of the current screen, F9 looks tickets up
+(in the app's own role: masked for a supervisor, one unit's for a unit), and the command
 palette (Ctrl+P) lists the screen's own actions in Chinese instead of Textual's English ones."""
 
 from __future__ import annotations
@@ -13,7 +14,21 @@ from textual.widgets import HelpPanel
 
 
 class HotlineApp(App):
-    BINDINGS = [Binding("f1", "toggle_help", "帮助")]
+    BINDINGS = [Binding("f1", "toggle_help", "帮助"), Binding("f9", "lookup", "查工单")]
+
+    def lookup_screen(self) -> Screen | None:
+        """The ticket lookup this app's user may use (None: none, e.g. quality inspection)."""
+        return None
+
+    def action_lookup(self) -> None:
+        from console.ticket_views.search import TicketSearchScreen
+
+        if isinstance(self.screen, TicketSearchScreen):
+            self.screen.action_focus_query()
+        elif (screen := self.lookup_screen()) is not None:
+            self.push_screen(screen)
+        else:
+            self.notify("本程序不能查工单", severity="warning")
 
     def action_toggle_help(self) -> None:
         if self.screen.query(HelpPanel):

@@ -20,21 +20,23 @@ from kb.articles import ArticleError
 from quality.config import QaConfigError
 from speech.audio import AudioError
 from speech.model import ModelNotFound
+from telephony.errors import TelephonyError
 
-from .commands import (console_cmd, db, demo, geo, kb, lifecycle_cmd, qa_cmd, speech, tickets_cmd,
-                       wallboard_cmd)
+from .commands import (console_cmd, db, demo, geo, kb, lifecycle_cmd, pbx_cmd, qa_cmd, speech, telephony_cmd,
+                       tickets_cmd, wallboard_cmd)
 from .commands.common import err
 
 USER_ERRORS = (SeatsConfigError, SeatStateError, SettingsError, UnitsConfigError, TaxonomyError,
                TicketValidationError, LifecycleError, GazetteerError, ArticleError, AudioError, ModelNotFound,
-               QaConfigError, LookupError,
+               QaConfigError, TelephonyError, LookupError,
                FileNotFoundError, ValueError)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hotline", description="12345 hotline console")
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (db, geo, kb, speech, console_cmd, wallboard_cmd, qa_cmd, tickets_cmd, lifecycle_cmd, demo):
+    for module in (db, geo, kb, speech, console_cmd, wallboard_cmd, qa_cmd, tickets_cmd, lifecycle_cmd, pbx_cmd,
+                   telephony_cmd, demo):
         module.register(sub)
     return parser
 

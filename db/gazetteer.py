@@ -62,6 +62,15 @@ class GazetteerStore:
     async def is_empty(self) -> bool:
         return not await self.db.fetchval("SELECT EXISTS (SELECT 1 FROM gazetteer_addresses)")
 
+    async def sample(self, n: int, seed: float = 0.5) -> list[asyncpg.Record]:
+        """`n` addresses drawn at random (repeatably for a seed in [-1, 1]), with the codes
+        routing reads."""
+        async with connection(self.db) as conn, conn.transaction():
+            await conn.execute("SELECT setseed($1)", seed)
+            return await conn.fetch(
+                "SELECT address_code, full_address, district_code, town_code FROM "
+                "(SELECT * FROM gazetteer_addresses ORDER BY address_code) a ORDER BY random() LIMIT $1", n)
+
     async def rows(self) -> AsyncIterator[tuple]:
         """Every address as a tuple in COLUMNS order (aliases as a tuple), streamed."""
         columns = ", ".join(COLUMNS)

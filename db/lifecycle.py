@@ -20,40 +20,49 @@ SELECT status, unit_code, deadline, pending_extension, supervision_by IS NOT NUL
 FROM ticket_current WHERE ticket_id = $1
 """
 
-# Every running timer of every open ticket: from when, until when. A unit's timers start at
-# the latest dispatch (派单, 改派, 重办); the handling deadline is the latest approved one.
-_FIRE = """
+# Every running timer of every open ticket (ticket_open, migration 013): from when, until
+# when. A unit's timers start at the latest dispatch (派单, 改派, 重办); the handling deadline
+# is the latest approved one. With its three levels, each timer gives the moments its warnings
+# are due ($1 is now).
+_DUE = """
 WITH open AS (
-    SELECT t.id, t.accepted_at, c.status, c.deadline, c.dispatched_at
-    FROM tickets t JOIN ticket_current c ON c.ticket_id = t.id
-    WHERE c.status IN ('已派单', '已签收', '办理中', '退单', '重办')
+    SELECT * FROM ticket_open WHERE status IN ('已派单', '已签收', '办理中', '退单', '重办')
 ), timers AS (
-    SELECT id, 'sign' AS timer, dispatched_at AS started, dispatched_at + $2 AS due
+    SELECT ticket_id, 'sign' AS timer, dispatched_at AS started, dispatched_at + $2 AS due
     FROM open WHERE status IN ('已派单', '重办') AND dispatched_at IS NOT NULL
     UNION ALL
-    SELECT o.id, 'contact', o.dispatched_at, o.dispatched_at + $3
-    FROM open o WHERE o.status IN ('已派单', '已签收', '重办') AND o.dispatched_at IS NOT NULL
-      AND NOT EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_id = o.id AND e.kind = 'contact'
-                      AND e.at >= o.dispatched_at)
+    SELECT ticket_id, 'contact', dispatched_at, dispatched_at + $3
+    FROM open WHERE status IN ('已派单', '已签收', '重办') AND dispatched_at IS NOT NULL
+      AND (contacted_at IS NULL OR contacted_at < dispatched_at)
     UNION ALL
-    SELECT id, 'handle', accepted_at, deadline FROM open
+    SELECT ticket_id, 'handle', accepted_at, deadline FROM open
     UNION ALL
-    SELECT v.ticket_id, 'supervision', v.at, (v.payload->>'answer_by')::timestamptz
-    FROM ticket_events v JOIN open o ON o.id = v.ticket_id
-    WHERE v.kind = 'supervision'
-      AND NOT EXISTS (SELECT 1 FROM ticket_events r WHERE r.ticket_id = v.ticket_id
-                      AND r.kind = 'supervision_reply' AND r.id > v.id)
-), levels (level, share) AS (VALUES ('yellow', $4::float8), ('orange', $5::float8), ('red', 1.0::float8))
+    SELECT ticket_id, 'supervision', supervision_at, supervision_by FROM open WHERE supervision_by IS NOT NULL
+), levels (level, share) AS (VALUES ('yellow', $4::float8), ('orange', $5::float8), ('red', 1.0::float8)),
+warnings AS (
+    SELECT t.ticket_id, t.timer, l.level, t.due, t.started + (t.due - t.started) * l.share AS fire_at
+    FROM timers t CROSS JOIN levels l WHERE t.due > t.started
+)
+"""
+
+_FIRE = _DUE + """
 INSERT INTO ticket_events (ticket_id, at, kind, actor, payload)
-SELECT t.id, $1, 'warning', 'worker',
-       jsonb_build_object('timer', t.timer, 'level', l.level,
-                          'due_at', floor(extract(epoch FROM t.due))::bigint,
-                          'fire_at', extract(epoch FROM t.started + (t.due - t.started) * l.share))
-FROM timers t CROSS JOIN levels l
-WHERE t.due > t.started AND $1 >= t.started + (t.due - t.started) * l.share
+SELECT w.ticket_id, $1, 'warning', 'worker',
+       jsonb_build_object('timer', w.timer, 'level', w.level,
+                          'due_at', floor(extract(epoch FROM w.due))::bigint,
+                          'fire_at', extract(epoch FROM w.fire_at))
+FROM warnings w WHERE $1 >= w.fire_at
 ON CONFLICT DO NOTHING
 RETURNING ticket_id, payload
 """
+
+# The next moment a warning falls due (fired ones are in the past, so only later ones count).
+_NEXT = _DUE + "SELECT min(fire_at) FROM warnings WHERE fire_at > $1"
+
+
+def _timer_args(now: dt.datetime, settings: LifecycleSettings) -> tuple:
+    return (now, dt.timedelta(minutes=settings.sign_minutes), dt.timedelta(minutes=settings.contact_minutes),
+            settings.yellow, settings.orange)
 
 
 class LifecycleStore:
@@ -89,10 +98,10 @@ class LifecycleStore:
         (of the current turn's timers and deadline)."""
         return await self.db.fetch(
             """SELECT t.id, t.ticket_no, t.ticket_type, t.urgency, t.content, t.address_text,
-                      t.caller_number, t.accepted_at, c.status, c.deadline, c.warning
-               FROM tickets t JOIN ticket_current c ON c.ticket_id = t.id
-               WHERE c.status IN ('已派单', '已签收', '办理中', '重办') AND c.unit_code = $1
-               ORDER BY c.deadline, t.id""", unit_code)
+                      t.caller_number, t.accepted_at, o.status, o.deadline, o.warning
+               FROM ticket_open o JOIN tickets t ON t.id = o.ticket_id
+               WHERE o.status IN ('已派单', '已签收', '办理中', '重办') AND o.unit_code = $1
+               ORDER BY o.deadline, t.id""", unit_code)
 
     async def needing_supervision(self, now: dt.datetime) -> list[asyncpg.Record]:
         """What a supervisor must act on: returns to review, extension requests to decide,
@@ -100,10 +109,10 @@ class LifecycleStore:
         Content and numbers come masked (the supervisor is not the agent on the call)."""
         return await self.db.fetch(
             """WITH board AS (
-                   SELECT c.ticket_id, c.status, c.unit_code, c.deadline, c.turn_id,
-                          c.pending_extension AS extension_to, c.supervision_by, c.warning
-                   FROM ticket_current c
-                   WHERE c.status IN ('已派单', '已签收', '办理中', '退单', '重办'))
+                   SELECT o.ticket_id, o.status, o.unit_code, o.deadline, o.turn_id,
+                          o.pending_extension AS extension_to, o.supervision_by, o.warning
+                   FROM ticket_open o
+                   WHERE o.status IN ('已派单', '已签收', '办理中', '退单', '重办'))
                SELECT b.*, i.ticket_no, i.ticket_type, i.content, i.caller_number, i.address_text,
                       u.name AS unit_name,
                       b.deadline < $1 AS overdue
@@ -120,7 +129,7 @@ class LifecycleStore:
         return await self.db.fetch(
             """SELECT t.id, t.ticket_no, t.ticket_type, t.caller_number, t.content, t.address_text,
                       r.at AS replied_at, r.note AS reply, r.unit_code, u.name AS unit_name
-               FROM tickets t JOIN ticket_status s ON s.ticket_id = t.id
+               FROM ticket_open s JOIN tickets t ON t.id = s.ticket_id
                CROSS JOIN LATERAL (SELECT e.at, e.note,
                                           (SELECT d.unit_code FROM ticket_events d WHERE d.ticket_id = t.id
                                              AND d.kind = 'status' AND d.unit_code IS NOT NULL
@@ -140,9 +149,12 @@ class LifecycleStore:
         """Append the warnings due by `now` that were not fired yet (ticket_id, payload each),
         and tell the screens (NOTIFY ticket_warnings)."""
         async with connection(self.db) as conn, conn.transaction():
-            fired = await conn.fetch(_FIRE, now, dt.timedelta(minutes=settings.sign_minutes),
-                                     dt.timedelta(minutes=settings.contact_minutes), settings.yellow,
-                                     settings.orange)
+            fired = await conn.fetch(_FIRE, *_timer_args(now, settings))
             if fired:
                 await conn.execute("SELECT pg_notify('ticket_warnings', $1)", str(len(fired)))
         return fired
+
+    async def next_fire_at(self, now: dt.datetime, settings: LifecycleSettings) -> dt.datetime | None:
+        """When the next warning falls due after `now` (None: no timer runs), so the worker
+        can sleep until then instead of polling."""
+        return await self.db.fetchval(_NEXT, *_timer_args(now, settings))

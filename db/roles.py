@@ -8,6 +8,7 @@ each can do what its work needs and nothing else.
 | hotline_inspector | the QA screen | read calls and tickets through masked views only; append QA samples and scores |
 | hotline_unit | units handling tickets | read the tickets and their events; append ticket events |
 | hotline_worker | `hotline worker` | read tickets and their events; append warnings |
+| hotline_pbx | the floor's PBX (Kamailio) | read the seats' SIP credentials (HA1); run the ACD queue (functions that read seat states themselves) |
 
 The schema is owned, and migrated, by `hotline_owner` (no superuser either); creating the roles
 is the administrator's (the embedded server's superuser, reached only by the machine's owner). No application role
@@ -22,9 +23,11 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import asyncpg
 
 ROLES = {"agent": "hotline_agent", "supervisor": "hotline_supervisor",
-         "inspector": "hotline_inspector", "unit": "hotline_unit", "worker": "hotline_worker"}
+         "inspector": "hotline_inspector", "unit": "hotline_unit", "worker": "hotline_worker",
+         "pbx": "hotline_pbx"}
 OWNER = "hotline_owner"  # owns the schema and runs the migrations; not a superuser either
 ROLE_NAMES = {**ROLES, "owner": OWNER}
+_APPS = ", ".join(role for key, role in ROLES.items() if key != "pbx")  # the PBX reads no public table
 _REFERENCE = ("seats", "agents", "categories", "units", "routing_rules", "kb_articles", "kb_vectors",
               "gazetteer_addresses", "gazetteer_imports", "schema_migrations")
 
@@ -33,8 +36,8 @@ REVOKE ALL ON SCHEMA public FROM PUBLIC;
 REVOKE ALL ON ALL TABLES IN SCHEMA public FROM PUBLIC;
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM PUBLIC;
 REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {", ".join(ROLES.values())};
-GRANT USAGE ON SCHEMA public TO {", ".join(ROLES.values())};
-GRANT SELECT ON {", ".join(_REFERENCE)} TO {", ".join(ROLES.values())};
+GRANT USAGE ON SCHEMA public TO {_APPS};
+GRANT SELECT ON {", ".join(_REFERENCE)} TO {_APPS};
 
 GRANT SELECT ON seat_events, seat_heartbeats, calls, calls_corrected, tickets, ticket_events, ticket_status
     TO hotline_agent;
@@ -60,10 +63,18 @@ GRANT INSERT, UPDATE ON qa_samples TO hotline_inspector;
 GRANT USAGE ON SEQUENCE qa_scores_id_seq TO hotline_inspector;
 
 GRANT SELECT ON tickets, ticket_events, ticket_status TO hotline_unit, hotline_worker;
-GRANT SELECT ON ticket_current TO hotline_agent, hotline_supervisor, hotline_unit, hotline_worker;
+GRANT SELECT ON ticket_current, ticket_open TO hotline_agent, hotline_supervisor, hotline_unit, hotline_worker;
 GRANT INSERT ON ticket_events TO hotline_unit, hotline_worker, hotline_supervisor;
 GRANT USAGE ON SEQUENCE ticket_events_id_seq TO hotline_unit, hotline_worker, hotline_supervisor;
 GRANT SELECT ON ticket_events TO hotline_supervisor;  -- supervising reads what units wrote
+
+-- the PBX: credentials and the ACD's three functions (which read seat states themselves)
+GRANT USAGE ON SCHEMA pbx TO hotline_pbx, hotline_supervisor;
+GRANT SELECT ON pbx.subscriber, pbx.version TO hotline_pbx;
+GRANT EXECUTE ON FUNCTION pbx.acd_join(text, text, integer, integer), pbx.acd_wait(text, bigint, bigint, text),
+    pbx.acd_ring_now(text, integer, integer), pbx.acd_due(integer, integer, integer),
+    pbx.acd_action(text), pbx.acd_leave(text) TO hotline_pbx;
+GRANT SELECT (since, offered_seat) ON pbx.waiting TO hotline_supervisor;  -- callers waiting, no numbers
 
 REVOKE ALL ON FUNCTION close_silent_seats(interval), next_ticket_no(date) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION next_ticket_no(date) TO hotline_agent;

@@ -104,7 +104,6 @@ class TicketStore:
                WHERE t.caller_number = $1 ORDER BY t.accepted_at DESC LIMIT $2""",
             caller_number, limit)
 
-
     async def open_at_address(self, address_code: str, limit: int = 3) -> list[asyncpg.Record]:
         """Tickets at this address that are not closed yet, newest first."""
         return await self.db.fetch(
@@ -132,15 +131,21 @@ class TicketStore:
     async def search(self, start: dt.datetime | None = None, end: dt.datetime | None = None,
                      status: str | None = None, caller: str | None = None, address: str | None = None,
                      unit: str | None = None, number: str | None = None,
-                     limit: int | None = None) -> tuple[int, list[asyncpg.Record]]:
+                     limit: int | None = None, masked: bool = False) -> tuple[int, list[asyncpg.Record]]:
         """Tickets matching every filter given (accepted in [start, end), current status, caller
-        number, words of the address, current unit, number prefix): how many in all, and the
-        newest `limit` of them (all when None)."""
+        number, the words of the address (space-separated, all of them), current unit, number
+        prefix): how many in all, and the newest `limit` of them (all when None). `masked`
+        reads numbers, addresses and content masked, as a supervisor may — who therefore
+        cannot search by caller."""
+        if masked and caller:
+            raise PermissionError("按来电号码查询须话务员权限（本角色只能看到脱敏号码）")
         where = """($1::timestamptz IS NULL OR t.accepted_at >= $1) AND ($2::timestamptz IS NULL OR t.accepted_at < $2)
                    AND ($3::text IS NULL OR s.status = $3) AND ($4::text IS NULL OR t.caller_number = $4)
-                   AND ($5::text IS NULL OR strpos(t.address_text, $5) > 0)
+                   AND ($5::text IS NULL OR NOT EXISTS (SELECT 1 FROM unnest(string_to_array($5, ' ')) w
+                                                       WHERE strpos(t.address_text, w) = 0))
                    AND ($6::text IS NULL OR s.unit_code = $6) AND ($7::text IS NULL OR starts_with(t.ticket_no, $7))"""
-        current = "FROM tickets t JOIN ticket_current s ON s.ticket_id = t.id"
+        source = "inspection_tickets" if masked else "tickets"
+        current = f"FROM {source} t JOIN ticket_current s ON s.ticket_id = t.id"
         args = (start, end, status, caller, address, unit, number)
         total = await self.db.fetchval(f"SELECT count(*) {current} WHERE {where}", *args)
         rows = await self.db.fetch(
@@ -159,6 +164,12 @@ class TicketStore:
                FROM tickets t JOIN ticket_status s ON s.ticket_id = t.id
                LEFT JOIN units u ON u.code = t.unit_code
                WHERE t.accepted_at >= $1 ORDER BY t.id DESC LIMIT $2""", since, limit)
+
+    async def count_events(self, start: dt.datetime, end: dt.datetime) -> int:
+        """Events of the tickets accepted in [start, end)."""
+        return await self.db.fetchval(
+            "SELECT count(*) FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id "
+            "WHERE t.accepted_at >= $1 AND t.accepted_at < $2", start, end)
 
     async def count_stored(self, keys: list) -> int:
         """How many of these idempotency keys are stored."""

@@ -138,6 +138,8 @@ def check_allowed(state: TicketState, step: Step, role: Role, unit_code: str | N
         raise LifecycleError("没有待审批的延期申请")
     if step == Step.ANSWER_SUPERVISION and not state.open_supervision:
         raise LifecycleError("没有待回复的督办")
+    if step == Step.SUPERVISE and state.open_supervision:  # one 督办 at a time: its answer clears it
+        raise LifecycleError("已有待回复的督办，须等承办单位回复")
 
 
 def plan(state: TicketState, request: Request) -> list[NewEvent]:

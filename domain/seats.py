@@ -63,7 +63,7 @@ def parse_seats(text: str, source: str = "seats.toml") -> list[Seat]:
         raise SeatsConfigError(f"{source}: 'defaults' must be a table [defaults], got {defaults!r}")
     if "alerts" in data:
         raise SeatsConfigError(f"{source}: [alerts] moved to hotline.toml (the deployment settings)")
-    unknown_top = set(data) - {"defaults", "seat", "site"}
+    unknown_top = set(data) - {"defaults", "seat", "site", "sip"}  # [sip]: domain/sip.py
     if unknown_top:
         raise SeatsConfigError(f"{source}: unknown section(s): {', '.join(sorted(unknown_top))}")
     raw_seats = data.get("seat")

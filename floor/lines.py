@@ -1,5 +1,6 @@
-"""Where a seat's calls come from: a recorded WAV played as an incoming call, or the
-agent's headset / softphone loopback captured with pyaudio (seats.toml `audio_device`)."""
+"""Where a seat's calls come from: a recorded WAV played as an incoming call, the agent's
+headset / softphone loopback captured with pyaudio (seats.toml `audio_device`), or the seat's
+SIP phone (floor/phone_line.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from speech.audio import PyAudioSource, WavSource
 
@@ -29,6 +31,9 @@ class IncomingCall:
     # model is installed, so the rest of the console works as in a recognised call
     script: tuple[str, ...] = ()
     seconds: float | None = None  # how long the call lasts, when known
+    # a phone line's own signalling: the agent answers (200 OK) and hangs up (BYE / 603)
+    on_answer: Callable[[], None] | None = None
+    on_hang_up: Callable[[], None] | None = None
 
 
 class CallSimulator:

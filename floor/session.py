@@ -122,8 +122,23 @@ class DatabaseStatus:
     waiting: int = 0  # writes waiting for the database
 
 
+@dataclass(frozen=True)
+class PhoneStatus:
+    """The seat's SIP phone registered (or failed to: the text says why, in Chinese)."""
+
+    registered: bool
+    text: str
+
+
+@dataclass(frozen=True)
+class KeyPressed:
+    """The caller pressed a key on the phone (RFC 4733 DTMF)."""
+
+    digit: str
+
+
 SessionEvent = (DatabaseStatus | SeatChanged | Ringing | Answered | Missed | Heard | AddressSuggested | KnowledgeFound
-                | TicketSuggested | CallFinished | TicketSaved)
+                | TicketSuggested | CallFinished | TicketSaved | PhoneStatus | KeyPressed)
 
 
 class SessionRefused(Exception):
@@ -369,6 +384,8 @@ class CallSession:
         self.phase = CallPhase.TALKING
         await self._set_state(SeatState.TALKING)
         call.answer_at = self.now()
+        if call.incoming.on_answer:
+            call.incoming.on_answer()  # the phone line: 200 OK
         call.recorder = CallRecorder(recording_path(self.ctx.recordings, self.ctx.seat_id, self.now(),
                                                     call.caller_number), call.incoming.channels)
         path = str(call.recorder.path)
@@ -482,6 +499,8 @@ class CallSession:
 
     async def hang_up(self) -> None:
         """The agent ends the call (or rejects it while it rings)."""
+        if self.call is not None and self.call.incoming.on_hang_up:
+            self.call.incoming.on_hang_up()  # the phone line: BYE, or 603 while it rings
         if self.phase == CallPhase.TALKING:
             if self.call.transcriber:
                 self.call.transcriber.stop()  # its Ended event finishes the call

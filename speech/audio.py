@@ -32,11 +32,14 @@ class AudioError(Exception):
 class Chunk:
     pcm: np.ndarray  # int16, shape (frames, channels)
     start: float  # seconds from the start of the call
+    listen: int | None = None  # the channel the recogniser hears (a phone line: the caller's)
 
     @property
     def mono(self) -> np.ndarray:
         if self.pcm.shape[1] == 1:
             return self.pcm[:, 0]
+        if self.listen is not None:
+            return self.pcm[:, self.listen]
         return self.pcm.mean(axis=1).astype(np.int16)
 
     @property

@@ -29,7 +29,8 @@ async def test_the_agent_calls_citizens_back(dsn, role_dsn):
     older = await _replied(conn, "路灯不亮", 30)
     newer = await _replied(conn, "噪音扰民", 26)
     await _replied(conn, "今天刚办结", 0.5)  # replied today: tomorrow's list
-    app = CallbackApp(role_dsn("agent"), "A012", dt.datetime.combine(dt.date.today(), dt.time(0), SHANGHAI))
+    today = dt.datetime.now(SHANGHAI).date()  # the hotline's day, not the machine's (UTC)
+    app = CallbackApp(role_dsn("agent"), "A012", dt.datetime.combine(today, dt.time(0), SHANGHAI))
     async with app.run_test(size=(110, 24)) as pilot:
         screen = app.callbacks
         await wait_for(pilot, lambda: len(screen.tickets) == 2)

@@ -96,8 +96,11 @@ async def test_returns_are_reviewed_and_supervision_is_answered(conn):
         await step(store, t, Step.SUPERVISE, H, text="尽快", due_at=FRIDAY)
     await step(store, t, Step.SUPERVISE, SUP, "B01", text="市民多次来电", due_at=FRIDAY + dt.timedelta(hours=4))
     assert (await store.state(t)).open_supervision
+    with pytest.raises(LifecycleError, match="已有待回复的督办"):  # one at a time
+        await step(store, t, Step.SUPERVISE, SUP, "B02", text="再次督办", due_at=FRIDAY + dt.timedelta(hours=2))
     await step(store, t, Step.ANSWER_SUPERVISION, U, unit_code="CGJ", text="今日处理")
     assert not (await store.state(t)).open_supervision
+    await step(store, t, Step.SUPERVISE, SUP, "B02", text="仍未办结", due_at=FRIDAY + dt.timedelta(days=1))
 
 
 def test_the_status_changes_of_every_step_are_allowed_transitions():
@@ -138,6 +141,33 @@ async def test_warnings_fire_at_the_right_minute_once(conn):
     await step(store, t, Step.APPROVE_EXTENSION, H, at=due)
     assert _levels(await store.fire_warnings(later, settings)) == [("handle", "orange"), ("handle", "red"),
                                                                    ("handle", "yellow")]
+
+
+@pytest.mark.parametrize("accepted, kind, due", [
+    # National Day: 10-01..07 off, Saturday 10-10 a make-up working day (调休) — the third day
+    (dt.datetime(2026, 9, 30, 10, 0), "投诉", dt.datetime(2026, 10, 10, 23, 59, 59)),
+    # Spring Festival eve: Saturday 02-14 is a make-up working day, the one day of a 咨询
+    (dt.datetime(2026, 2, 13, 16, 0), "咨询", dt.datetime(2026, 2, 14, 23, 59, 59)),
+    # a public holiday on a Monday-to-Wednesday (清明 04-04..06): the days after it count
+    (dt.datetime(2026, 4, 3, 9, 0), "求助", dt.datetime(2026, 4, 8, 23, 59, 59)),
+])
+async def test_handling_warnings_across_holidays_and_make_up_days(conn, accepted, kind, due):
+    store, settings = LifecycleStore(conn), LifecycleSettings()
+    accepted, due = accepted.replace(tzinfo=SHANGHAI), due.replace(tzinfo=SHANGHAI)
+    t = await ticket(conn, accepted_at=accepted, kind=kind)
+    await step(store, t, Step.SIGN, U, unit_code="ZD", at=accepted + dt.timedelta(minutes=5))
+    await step(store, t, Step.CONTACT, U, unit_code="ZD", text="已联系", at=accepted + dt.timedelta(minutes=6))
+    assert (await store.state(t)).deadline == due
+    second = dt.timedelta(seconds=1)
+
+    def handle(fired):
+        return [level for timer, level in _levels(fired) if timer == "handle"]
+
+    moments = [accepted + (due - accepted) * share for share in (0.5, 0.8, 1.0)]
+    for level, moment, after in zip(("yellow", "orange", "red"), moments, moments[1:] + [None]):
+        assert handle(await store.fire_warnings(moment - second, settings)) == [], (level, moment)
+        assert handle(await store.fire_warnings(moment, settings)) == [level]
+        assert await store.next_fire_at(moment, settings) == after  # what the worker sleeps until
 
 
 async def test_two_workers_at_once_never_fire_a_warning_twice(conn, dsn):

@@ -14,7 +14,7 @@ from db.tickets import TicketStore
 from domain.tickets import TicketDraft, TicketRules
 from domain.workdays import SHANGHAI, now
 
-ROLES = ("agent", "supervisor", "inspector", "unit", "worker")
+ROLES = ("agent", "supervisor", "inspector", "unit", "worker", "pbx")
 FORBIDDEN_TO_ALL = [
     "TRUNCATE tickets",
     "TRUNCATE seat_events",
@@ -51,7 +51,8 @@ async def test_no_application_role_can_change_the_rules(role_dsn, role):
         for statement in FORBIDDEN_TO_ALL:
             with pytest.raises(asyncpg.PostgresError) as refused:
                 await conn.execute(statement)
-            assert refused.value.sqlstate in ("42501", "55000"), (statement, refused.value)  # no privilege
+            invisible = ("42P01", "3F000") if role == "pbx" else ()  # the PBX does not even see public
+            assert refused.value.sqlstate in ("42501", "55000", *invisible), (statement, refused.value)
     finally:
         await conn.close()
 
@@ -161,7 +162,7 @@ async def test_db_roles_creates_them_on_an_external_server(tmp_path):
                                  env=env, capture_output=True, text=True, timeout=60, check=True).stdout
         dsns = dict(line.split("=", 1) for line in printed.splitlines() if line.startswith("HOTLINE_DSN_"))
         assert set(dsns) == {"HOTLINE_DSN_AGENT", "HOTLINE_DSN_SUPERVISOR", "HOTLINE_DSN_INSPECTOR",
-                             "HOTLINE_DSN_UNIT", "HOTLINE_DSN_WORKER"}
+                             "HOTLINE_DSN_UNIT", "HOTLINE_DSN_WORKER", "HOTLINE_DSN_PBX"}
         agent = await asyncpg.connect(dsns["HOTLINE_DSN_AGENT"])
         assert await agent.fetchval("SELECT current_user") == "hotline_agent"
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
@@ -196,3 +197,26 @@ def test_the_schema_is_owned_and_migrated_by_a_non_superuser(tmp_path):
         assert probe == ["false", "false", "hotline_owner", "hotline_owner", "hotline_owner"], probe
     finally:
         subprocess.run([sys.executable, "-m", "console.cli", "db", "stop"], cwd=REPO, env=env, capture_output=True)
+
+
+async def test_the_pbx_reads_credentials_and_runs_the_queue_and_nothing_else(dsn, role_dsn):
+    from db.pbx import PbxStore
+
+    admin = await asyncpg.connect(dsn)
+    await PbxStore(admin).set_subscribers("hotline.test", {"8001": "secret"})
+    await _filed_call(dsn)
+    await admin.close()
+    conn = await asyncpg.connect(role_dsn("pbx"))
+    try:
+        assert await conn.fetchval("SELECT ha1 FROM pbx.subscriber WHERE username = '8001'") == \
+            __import__("hashlib").md5(b"8001:hotline.test:secret").hexdigest()
+        assert await conn.fetchval("SELECT pbx.acd_join('call-1', '13805331234', 5, 300)") == 1
+        assert await conn.fetchval("SELECT pbx.acd_ring_now('call-1', 15, 30)") == ""  # no seat is ready
+        assert await conn.fetchval("SELECT pbx.acd_leave('call-1')") >= 0
+        for statement in ("SELECT * FROM public.calls", "SELECT * FROM public.tickets", "SELECT * FROM pbx.waiting",
+                          "SELECT pbx.acd_free_seat(',', 30)", "DELETE FROM pbx.subscriber"):
+            with pytest.raises(asyncpg.PostgresError) as refused:
+                await conn.execute(statement)
+            assert refused.value.sqlstate == "42501", statement
+    finally:
+        await conn.close()

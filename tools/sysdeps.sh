@@ -2,7 +2,7 @@
 # Install the Debian packages the product and its tests need, when missing.
 # As root it runs apt-get; otherwise it prints the exact command to run.
 set -euo pipefail
-packages=(portaudio19-dev espeak-ng sox libsox-fmt-all alsa-utils tmux)
+packages=(portaudio19-dev espeak-ng sox libsox-fmt-all alsa-utils tmux kamailio kamailio-postgres-modules)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -15,11 +15,12 @@ import threading
 import time
 
 from console.base import HotlineApp
+from console.ticket_views.search import TicketSearchScreen
 
 from domain.seats import SeatStateError
 from domain.workdays import SHANGHAI
 from floor.context import SeatContext
-from floor.session import CallSession
+from floor.session import CallSession, Ringing
 
 from .screen import AgentScreen
 
@@ -33,20 +34,27 @@ class AgentConsole(HotlineApp):
 
     def __init__(self, ctx: SeatContext, line=None, ring_after: float | None = None,
                  auto_answer: bool = False, clock=time.monotonic,
-                 now=lambda: dt.datetime.now(SHANGHAI), take_over: bool = False):
+                 now=lambda: dt.datetime.now(SHANGHAI), take_over: bool = False, phone=None):
         super().__init__()
         self.line = line
+        self.phone = phone  # (SipSettings, extension, password): calls come from the PBX
+        self.phone_line = None
         self.ring_after = ring_after
         self.auto_answer = auto_answer
         self.main = AgentScreen(CallSession(ctx, self._show, now=now, take_over=take_over), clock=clock)
         self.session = self.main.session
         self._leaving = False
 
+    def lookup_screen(self) -> TicketSearchScreen:
+        return TicketSearchScreen(self.session.ctx.dsn)
+
     def get_default_screen(self) -> AgentScreen:
         return self.main
 
     def _show(self, event) -> None:
         self.main.show_event(event)
+        if self.auto_answer and self.phone_line is not None and isinstance(event, Ringing):
+            self.call_later(self.main.action_answer)  # a headless seat (benchmark) answers at once
 
     async def on_mount(self) -> None:
         try:
@@ -62,6 +70,16 @@ class AgentConsole(HotlineApp):
                 self.set_interval(1.0, self._check_terminal)
         if self.line is not None and self.ring_after is not None:
             self.set_timer(self.ring_after, self.ring)
+        if self.phone is not None:
+            from floor.phone_line import PhoneLine
+
+            self.phone_line = PhoneLine(self.session, *self.phone)
+            try:
+                await self.phone_line.start()
+            except Exception as exc:  # SIP cannot start: the seat works without its phone, and says so
+                log.exception("SIP phone failed")
+                self.notify(f"话机无法启动：{exc}", severity="error", timeout=30)
+                self.phone_line = None
 
     def _check_terminal(self) -> None:
         """An SSH session that drops or a tmux that is killed can leave the process without a
@@ -92,4 +110,6 @@ class AgentConsole(HotlineApp):
             await self.main.action_answer()
 
     async def on_unmount(self) -> None:
+        if self.phone_line is not None:
+            await self.phone_line.close()
         await self.session.close()

@@ -17,8 +17,8 @@ from domain.tickets import TicketValidationError
 from domain.vocabulary import CallPhase, HandlingMode, SeatState
 from db.outbox import OutboxError
 from floor.session import (AddressSuggested, Answered, CallFinished, CallSession, DatabaseStatus, Heard,
-                           KnowledgeFound, Missed, Ringing, SeatChanged, SessionEvent, SessionRefused,
-                           TicketSaved, TicketSuggested)
+                           KeyPressed, KnowledgeFound, Missed, PhoneStatus, Ringing, SeatChanged,
+                           SessionEvent, SessionRefused, TicketSaved, TicketSuggested)
 
 from .break_reason import BreakReasonScreen
 from .confirm import ConfirmScreen
@@ -78,6 +78,10 @@ class AgentScreen(Screen):
                 self.notify("数据库已恢复，暂存的记录正在补录")
         elif isinstance(event, SeatChanged):
             self.query_one(SeatBar).set_state(event.state, event.reason)
+        elif isinstance(event, PhoneStatus):
+            self.query_one(SeatBar).phone = event.text if event.registered else f"[b red]{escape(event.text)}[/]"
+        elif isinstance(event, KeyPressed):
+            self.query_one(TranscriptPane).key(event.digit)
         elif isinstance(event, Ringing):
             caller.ringing(event.caller_number, event.history)
             form.set_caller(event.caller_number)

@@ -34,6 +34,14 @@ async def make_console(seat_id: int, agent_id: str, call: str | None, caller: st
         line = CallSimulator(demo_call(data_dir()), caller, realtime, script=demo_utterances())
     elif call == "headset":
         line = HeadsetLine(seats[seat_id].audio_device, caller)
+    elif call == "sip":
+        from domain.sip import SipSettings, load_sip
+        from telephony.credentials import password_for
+
+        sip = load_sip(default_seats_file()) or SipSettings()
+        extension = seats[seat_id].extension
+        return AgentConsole(ctx, None, auto_answer=auto_answer, take_over=take_over,
+                            phone=(sip, extension, password_for(extension)))
     elif call:
         line = CallSimulator(Path(call), caller, realtime)
     return AgentConsole(ctx, line, ring_after=ring_after if line else None, auto_answer=auto_answer,
@@ -51,7 +59,8 @@ def register(sub) -> None:
     p = sub.add_parser("console", help="the agent console for one seat")
     p.add_argument("--seat", type=int, required=True)
     p.add_argument("--agent", required=True, help="agent id (工号)")
-    p.add_argument("--call", help="'demo', a WAV file to play as an incoming call, or 'headset'")
+    p.add_argument("--call", help="'sip' (the seat's SIP phone: calls from the PBX, seats.toml [sip]), 'demo', "
+                                  "a WAV file to play as an incoming call, or 'headset'")
     p.add_argument("--caller", default="13805331234", help="caller number of the simulated call")
     p.add_argument("--model", help="Vosk model folder")
     p.add_argument("--auto-answer", action="store_true", help="answer the call by itself")

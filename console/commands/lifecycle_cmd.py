@@ -103,7 +103,9 @@ async def _work(once: bool) -> dict:
                 conn = await connect(dsn)
                 backoff = 0.5
             now = dt.datetime.now(SHANGHAI)
-            batch = await LifecycleStore(conn).fire_warnings(now, settings)
+            store = LifecycleStore(conn)
+            batch = await store.fire_warnings(now, settings)
+            upcoming = await store.next_fire_at(now, settings)
         except Exception as exc:
             if not is_unavailable(exc) or once:
                 raise
@@ -123,7 +125,12 @@ async def _work(once: bool) -> dict:
         if once:
             await conn.close()
             return {"fired": fired, "lag_p99_ms": round(percentile(lags, 0.99), 1) if lags else None}
-        await asyncio.sleep(settings.worker_seconds)
+        # Wake when the next warning falls due, and at least every worker_seconds for the
+        # timers of tickets dispatched meanwhile.
+        wait = settings.worker_seconds
+        if upcoming is not None:
+            wait = min(wait, (upcoming - dt.datetime.now(SHANGHAI)).total_seconds())
+        await asyncio.sleep(max(0.0, wait))
 
 
 def cmd_worker(args: argparse.Namespace) -> int:

@@ -16,7 +16,7 @@ from domain.tickets import normalize_phone
 from domain.vocabulary import TicketStatus
 from domain.workdays import SHANGHAI, now
 
-from .common import database, out, run
+from .common import database, out, ready, run
 
 SHOWN = 20
 TODAY = argparse.Namespace(date=None, start=None, end=None, any_date=False, status=None, caller=None,
@@ -96,7 +96,28 @@ async def _tickets(args: argparse.Namespace) -> None:
     out.print(f"{total} tickets {label}{shown}")
 
 
+def _first_query(args: argparse.Namespace) -> str:
+    """The command's filters as words of the lookup screen's search box."""
+    words = []
+    start, end, _ = period(args)
+    if start and end and not args.any_date:  # the box takes whole periods only
+        last = (end - dt.timedelta(days=1)).date()
+        words.append(f"{start.date()}" + (f"..{last}" if last != start.date() else ""))
+    wanted = filters(args)
+    words += [wanted[k] for k in ("number", "caller", "status", "unit", "address") if wanted[k]]
+    return " ".join(words)
+
+
 def cmd_tickets(args: argparse.Namespace) -> int:
+    if args.screen:
+        from db import config
+
+        from ..lookup.app import LookupApp
+
+        first = _first_query(args)
+        run(ready())
+        LookupApp(config.resolve_dsn("supervisor" if args.masked else "agent"), args.masked, first).run()
+        return 0
     run(_tickets(args))
     return 0
 
@@ -113,4 +134,6 @@ def register(sub) -> None:
     p.add_argument("--unit", help="the unit that holds it (code)")
     p.add_argument("--number", help="ticket number, or its beginning (e.g. 20261202)")
     p.add_argument("--csv", help="write every match to a CSV file")
+    p.add_argument("--screen", action="store_true", help="the lookup screen (F9 in every app), these filters first")
+    p.add_argument("--masked", action="store_true", help="with --screen: as a supervisor, numbers and content masked")
     p.set_defaults(func=cmd_tickets)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import shlex
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 from db import config
 from domain.seats import load_seats
 from domain.settings import load_settings
+from domain.workdays import SHANGHAI
 from floor.reference import load_reference
 
 from common.paths import data_dir
@@ -41,7 +43,51 @@ def cmd_wallboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def _simulate_days(args: argparse.Namespace) -> int:
+    """Days of the city's hotline (calls, tickets and, with --units, everything after the
+    call) in compressed time, with the warning worker on the same clock."""
+    from domain.tickets import TicketRules
+    from floor.city import CitySimulation
+
+    if not 1 <= args.days <= 366:
+        raise ValueError("--days must be from 1 to 366")
+    if not 1 <= args.calls_per_day <= 100_000:
+        raise ValueError("--calls-per-day must be from 1 to 100000")
+    settings = load_settings()
+    today = dt.datetime.now(SHANGHAI).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = (dt.datetime.combine(_day(args.start), dt.time(), SHANGHAI) if args.start
+             else today - dt.timedelta(days=args.days))
+
+    def progress(now: dt.datetime, result) -> None:
+        share = (now - start) / dt.timedelta(days=args.days)
+        err.print(f"\r模拟 {now:%Y-%m-%d %H:%M}  {share:6.1%}  话务 {result.calls}  工单 {result.tickets}  "
+                  f"预警 {sum(result.warnings.values())}", end="")
+
+    async def go():
+        async with database() as conn:
+            await load_reference(conn, default_seats_file())
+        err.print(f"模拟 {args.days} 天（每天 {args.calls_per_day} 个来电）写入数据库 "
+                  f"{'（含承办单位）' if args.units else '（仅受理派单）'}")
+        return await CitySimulation(config.resolve_dsn("owner"), config.resolve_dsn("worker"), start, args.days,
+                                    args.calls_per_day, args.units, TicketRules.from_settings(settings.tickets),
+                                    settings.lifecycle, seed=args.seed, progress=progress).run()
+
+    result = run(go())
+    err.print()
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+def _day(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"--start must be a date like 2026-11-01, not {value!r}") from None
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
+    if args.days is not None:
+        return _simulate_days(args)
     from floor.simulator import FloorSimulation
 
     seats = load_seats(default_seats_file())[: args.seats]
@@ -68,8 +114,16 @@ def register(sub) -> None:
     p.add_argument("--port", type=int, default=8000)
     p.set_defaults(func=cmd_wallboard)
 
-    p = sub.add_parser("simulate", help="simulated seats taking calls and filing tickets")
+    p = sub.add_parser("simulate", help="simulated seats taking calls and filing tickets (live, for the "
+                                          "wallboard), or --days of the city's hotline in compressed time")
     p.add_argument("--seats", type=int, default=150)
     p.add_argument("--minutes", type=float, default=1.0, help="real minutes to run")
     p.add_argument("--speed", type=float, default=30.0, help="simulated seconds per real second")
+    p.add_argument("--days", type=int, help="simulate this many days as fast as the database allows")
+    p.add_argument("--units", action="store_true",
+                   help="with --days: the units sign, contact, reply, return and ask for extensions, agents "
+                        "call back, supervisors chase overdue tickets")
+    p.add_argument("--calls-per-day", type=int, default=3200, help="with --days (default: Zibo's 3200)")
+    p.add_argument("--start", help="with --days: first day (default: --days days before today)")
+    p.add_argument("--seed", type=int, default=12345, help="with --days: the random seed")
     p.set_defaults(func=cmd_simulate)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from console.base import HotlineApp
+from console.ticket_views.search import TicketSearchScreen
 from domain.settings import LifecycleSettings
 
 from .screen import RankingsScreen
@@ -19,6 +20,10 @@ class RankingsApp(HotlineApp):
     def __init__(self, dsn: str, start: dt.datetime, end: dt.datetime, settings: LifecycleSettings):
         super().__init__()
         self.rankings = RankingsScreen(dsn, start, end, settings)
+        self.dsn = dsn
+
+    def lookup_screen(self) -> TicketSearchScreen:
+        return TicketSearchScreen(self.dsn, masked=True)
 
     def get_default_screen(self) -> RankingsScreen:
         return self.rankings

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from console.base import HotlineApp
+from console.ticket_views.search import TicketSearchScreen
 
 from .screen import SupervisionScreen
 
@@ -16,6 +17,10 @@ class SupervisionApp(HotlineApp):
     def __init__(self, dsn: str, supervisor_id: str):
         super().__init__()
         self.board = SupervisionScreen(dsn, supervisor_id)
+        self.dsn = dsn
+
+    def lookup_screen(self) -> TicketSearchScreen:
+        return TicketSearchScreen(self.dsn, masked=True)
 
     def get_default_screen(self) -> SupervisionScreen:
         return self.board

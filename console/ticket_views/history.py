@@ -1,4 +1,5 @@
-"""A ticket's whole event history, as the unit sees it."""
+"""A ticket's whole event history and, where the reader may see numbers, the caller's other
+tickets (a repeat caller is often the same problem unsolved)."""
 
 from __future__ import annotations
 
@@ -22,9 +23,9 @@ class HistoryScreen(ModalScreen):
     """
     BINDINGS = [Binding("escape", "dismiss", "关闭")]
 
-    def __init__(self, ticket: dict, events: list):
+    def __init__(self, ticket: dict, events: list, others: list[dict] | None = None):
         super().__init__()
-        self.ticket, self.events = ticket, events
+        self.ticket, self.events, self.others = ticket, events, others or []
 
     def compose(self) -> ComposeResult:
         t = self.ticket
@@ -35,5 +36,9 @@ class HistoryScreen(ModalScreen):
             status = ticket_badge(e["status"]) if e["status"] else ""
             lines.append(f"{e['at'].astimezone(SHANGHAI):%m-%d %H:%M} {EVENT_LABEL[e['kind']]} {status} "
                          f"{escape(e['actor'])} {escape(e['note'][:60])} {event_detail(e['kind'], payload)}")
+        if self.others:
+            lines += ["", f"[b]同一来电的其他工单（{len(self.others)}）[/b]"]
+            lines += [f"{o['ticket_no']} {o['accepted_at'].astimezone(SHANGHAI):%Y-%m-%d} {o['ticket_type']} "
+                      f"{ticket_badge(o['status'])} {escape(o['content'][:40])}" for o in self.others]
         with VerticalScroll(id="history"):
             yield Static("\n".join(lines))

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from console.base import HotlineApp
+from console.ticket_views.search import TicketSearchScreen
 
 from .screen import UnitQueueScreen
 
@@ -16,6 +17,10 @@ class UnitApp(HotlineApp):
     def __init__(self, dsn: str, unit_code: str, unit_name: str, actor: str):
         super().__init__()
         self.queue = UnitQueueScreen(dsn, unit_code, unit_name, actor)
+        self.dsn, self.unit_code = dsn, unit_code
+
+    def lookup_screen(self) -> TicketSearchScreen:
+        return TicketSearchScreen(self.dsn, only_unit=self.unit_code)
 
     def get_default_screen(self) -> UnitQueueScreen:
         return self.queue

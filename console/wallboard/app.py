@@ -15,6 +15,7 @@ import asyncpg
 from textual.message import Message
 
 from console.base import HotlineApp
+from console.ticket_views.search import TicketSearchScreen
 from db.connect import connect, is_unavailable
 from db.seats import SeatStore
 from db.wallboard import WallboardStore
@@ -60,6 +61,9 @@ class Wallboard(HotlineApp):
 
     def get_default_screen(self) -> FloorScreen:
         return self.floor
+
+    def lookup_screen(self) -> TicketSearchScreen:
+        return TicketSearchScreen(self.dsn, masked=True)
 
     async def on_mount(self) -> None:
         await self._connect()

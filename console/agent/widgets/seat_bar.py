@@ -23,6 +23,7 @@ class SeatBar(Static):
     state: reactive[str] = reactive(SeatState.OFFLINE)
     reason: reactive[str] = reactive("")
     note: reactive[str] = reactive("")
+    phone: reactive[str] = reactive("")  # the SIP phone's registration, when the seat has one
 
     def __init__(self, seat_id: int, agent_id: str, clock=time.monotonic, **kwargs):
         super().__init__(**kwargs)
@@ -43,8 +44,11 @@ class SeatBar(Static):
     def watch_note(self) -> None:
         self.refresh_text()
 
+    def watch_phone(self) -> None:
+        self.refresh_text()
+
     def refresh_text(self) -> None:
         seconds = int(self.clock() - self.since)
-        note = f"  {self.note}" if self.note else ""
+        note = "".join(f"  {part}" for part in (self.phone, self.note) if part)
         self.update(f"[b]淄博12345[/b]  座席 {self.seat_id:03d}  工号 {self.agent_id}  "
                     f"{seat_badge(self.state, self.reason)} {seconds // 60:02d}:{seconds % 60:02d}{note}")

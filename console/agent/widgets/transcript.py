@@ -40,6 +40,10 @@ class TranscriptPane(Vertical):
     def partial(self, text: str) -> None:
         self.query_one("#partial", Static).update(f"[dim]… {escape(text)}[/]")
 
+    def key(self, digit: str) -> None:
+        """The caller pressed a phone key (DTMF)."""
+        self.query_one("#finals", RichLog).write(f"[yellow]（市民按键 {escape(digit)}）[/]")
+
     def final(self, start: float, text: str) -> None:
         minutes, seconds = divmod(int(start), 60)
         self.query_one("#finals", RichLog).write(f"[cyan]{minutes:02d}:{seconds:02d}[/] {escape(text)}")

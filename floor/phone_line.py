@@ -1,0 +1,77 @@
+"""The seat's SIP phone as the call session's line: a call from the PBX rings the session with
+the caller's number (repeat-caller lookup included), the agent's answer and hang-up go back to
+the phone as SIP, the caller's BYE ends the call the same way as the agent's, a caller who
+gives up before the answer is a missed call, and the registration shows in the seat bar.
+
+The call's audio is stereo — caller left, agent right — and the recogniser hears the caller
+only (telephony/media.py), so address and knowledge suggestions follow the citizen."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from domain.sip import SipSettings
+from domain.vocabulary import CallPhase
+
+from .lines import IncomingCall
+from .session import CallSession, KeyPressed, PhoneStatus
+
+log = logging.getLogger(__name__)
+
+
+class _PhoneCall:
+    """One call from the phone, as a line the session rings with."""
+
+    def __init__(self, phone, caller: str, audio):
+        self.phone, self.caller, self.audio = phone, caller, audio
+
+    def incoming(self) -> IncomingCall:
+        return IncomingCall(self.caller, self.audio, channels=2, on_answer=self.phone.answer,
+                            on_hang_up=self.phone.hang_up)
+
+
+class PhoneLine:
+    def __init__(self, session: CallSession, sip: SipSettings, extension: str, password: str):
+        self.session, self.sip, self.extension, self.password = session, sip, extension, password
+        self.engine = self.phone = None
+        self._tasks: set[asyncio.Task] = set()
+
+    async def start(self) -> None:
+        """Start SIP on this loop and register the seat's extension."""
+        from telephony.engine import SipEngine
+        from telephony.phone import SeatPhone
+
+        self.engine = await SipEngine.acquire(self.sip.transport)
+        self.phone = SeatPhone(self.engine, self.sip, self.extension, self.password, self._on_event)
+        self.session.emit(PhoneStatus(False, f"分机{self.extension}注册中…"))
+
+    def _later(self, coroutine) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _on_event(self, event) -> None:
+        from telephony.phone import CallEnded, DtmfPressed, IncomingCall, Registered
+
+        if isinstance(event, Registered):
+            self.session.emit(PhoneStatus(event.ok, f"分机{self.extension}{event.reason}"))
+        elif isinstance(event, IncomingCall):
+            self._later(self._ring(_PhoneCall(self.phone, event.caller, event.line)))
+        elif isinstance(event, CallEnded) and not event.answered:
+            if self.session.phase == CallPhase.RINGING:  # the caller gave up before the answer
+                self._later(self.session.hang_up())
+        elif isinstance(event, DtmfPressed):
+            self.session.emit(KeyPressed(event.digit))
+
+    async def _ring(self, call: _PhoneCall) -> None:
+        if not await self.session.ring(call):  # the seat cannot take it (小休, in a call …)
+            self.phone.hang_up()
+            log.warning("seat %s refused a call from the PBX in %s/%s", self.extension, self.session.state,
+                        self.session.phase)
+
+    async def close(self) -> None:
+        if self.phone is not None:
+            self.phone.close()
+        if self.engine is not None:
+            await self.engine.release()

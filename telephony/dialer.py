@@ -1,0 +1,144 @@
+"""A citizen's phone for tests, the demo and the benchmark (`hotline dial`): calls a number
+through the PBX, plays a recording into the call once answered, and hangs up at its end — or
+notes that the other side hung up first, or that nobody answered."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pjsua2 as pj
+
+from speech.audio import WavSource
+
+from .engine import SipEngine
+from .errors import TelephonyError
+from .media import FRAME_SAMPLES, SILENCE, _Port
+
+
+def wav_pcm(path: Path) -> bytes:
+    """Any WAV speech/ reads (rates, widths, G.711, stereo), as 16 kHz mono int16."""
+    return b"".join(chunk.mono.astype("<i2").tobytes() for chunk in WavSource(Path(path)).chunks())
+
+
+@dataclass
+class DialResult:
+    answered: bool
+    extension: str  # who answered (the seat's extension, from the 200 OK's Contact), "" if nobody
+    setup_ms: float | None  # INVITE sent → call confirmed
+    seconds: float  # talking time
+    ended_by: str  # "caller" (the recording ended), "callee", "unanswered"
+    code: int
+
+    def as_json(self) -> dict:
+        return {"answered": self.answered, "extension": self.extension,
+                "setup_ms": round(self.setup_ms, 1) if self.setup_ms is not None else None,
+                "seconds": round(self.seconds, 2), "ended_by": self.ended_by, "code": self.code}
+
+
+class _DialCall(pj.Call):
+    def __init__(self, account: pj.Account, dial: Dial):
+        super().__init__(account)
+        self.dial = dial
+
+    def onCallState(self, prm: pj.OnCallStateParam) -> None:
+        info = self.getInfo()
+        if info.state == pj.PJSIP_INV_STATE_CONFIRMED:
+            self.dial._confirmed(info)
+        elif info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
+            self.dial._disconnected(info)
+
+    def onCallMediaState(self, prm: pj.OnCallMediaStateParam) -> None:
+        info = self.getInfo()
+        for index, media in enumerate(info.media):
+            if media.type == pj.PJMEDIA_TYPE_AUDIO and media.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
+                self.dial.port.startTransmit(self.getAudioMedia(index))
+
+
+class Dial:
+    """One call from `caller` to `target` (a SIP URI) playing `pcm` (16 kHz mono int16)."""
+
+    def __init__(self, engine: SipEngine, caller: str, domain: str, pcm: bytes):
+        self.engine, self.pcm = engine, pcm
+        self._offset = 0
+        self._loop = asyncio.get_running_loop()
+        self._done = self._loop.create_future()
+        self.started = self.confirmed_at = self.ended_at = None
+        self.extension, self.hung_up_by_us = "", False
+        account_config = pj.AccountConfig()
+        account_config.idUri = f"sip:{caller}@{domain}" if caller else f"sip:anonymous@{domain}"
+        account_config.mediaConfig.transportConfig.port = 0
+        self.account = pj.Account()
+        self.account.create(account_config)
+        self.port = _Port("dialer", wanted=self._next_frame)
+        self.call: _DialCall | None = None
+
+    def _next_frame(self) -> bytes:
+        if self.confirmed_at is None:
+            return SILENCE
+        piece = self.pcm[self._offset:self._offset + FRAME_SAMPLES * 2]
+        self._offset += FRAME_SAMPLES * 2
+        if not piece:
+            if not self.hung_up_by_us:  # the recording is over: hang up (after this frame)
+                self.hung_up_by_us = True
+                self._loop.call_soon_threadsafe(self._hang_up)
+            return SILENCE
+        return piece + bytes(FRAME_SAMPLES * 2 - len(piece))
+
+    def _hang_up(self) -> None:
+        if self.call is not None:
+            try:
+                self.call.hangup(pj.CallOpParam())
+            except pj.Error:
+                pass  # already ending
+
+    def _confirmed(self, info) -> None:
+        self.confirmed_at = time.monotonic()
+        contact = info.remoteContact or ""
+        found = contact.split("sip:", 1)[-1].split("@", 1)[0] if "sip:" in contact else ""
+        self.extension = found if found.isdigit() else ""
+
+    def _disconnected(self, info) -> None:
+        self.ended_at = time.monotonic()
+        if not self._done.done():
+            self._done.set_result(info.lastStatusCode)
+
+    async def run(self, target: str, answer_timeout: float) -> DialResult:
+        self.call = _DialCall(self.account, self)
+        self.started = time.monotonic()
+        try:
+            self.call.makeCall(target, pj.CallOpParam(True))
+        except pj.Error as exc:
+            raise TelephonyError(f"无法呼叫 {target}：{exc.info()}") from None
+        try:
+            code = await asyncio.wait_for(asyncio.shield(self._done), answer_timeout)
+        except asyncio.TimeoutError:
+            if self.confirmed_at is None:  # nobody answered in time: give up (CANCEL)
+                self._hang_up()
+            code = await asyncio.wait_for(self._done, max(answer_timeout, len(self.pcm) / 32000 + 30))
+        answered = self.confirmed_at is not None
+        return DialResult(answered, self.extension,
+                          (self.confirmed_at - self.started) * 1000 if answered else None,
+                          (self.ended_at - self.confirmed_at) if answered else 0.0,
+                          ("caller" if self.hung_up_by_us else "callee") if answered else "unanswered", code)
+
+    def close(self) -> None:
+        self.call, self.port = None, None  # the port is freed while the library runs
+        self.account.shutdown()
+
+
+async def dial(engine: SipEngine, target: str, pcm: bytes, caller: str, domain: str,
+               answer_timeout: float = 60.0) -> DialResult:
+    """Call `target`, play `pcm` once answered, hang up at its end; how it went."""
+    call = Dial(engine, caller, domain, pcm)
+    try:
+        return await call.run(target, answer_timeout)
+    finally:
+        call.close()
+
+
+def silence_pcm(seconds: float) -> bytes:
+    return np.zeros(int(seconds * 16000), dtype="<i2").tobytes()

@@ -1,0 +1,80 @@
+"""Days of the city's hotline in compressed time (`hotline simulate --days N --units`): the floor,
+the units, the call-backs, the supervisors and the warning worker through the real stores."""
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+
+import asyncpg
+
+from db.rankings import unit_rankings
+from domain.settings import LifecycleSettings
+from domain.tickets import TicketRules
+from domain.workdays import SHANGHAI
+from floor.city import CitySimulation, _on_duty
+from conftest import REPO
+
+START = dt.datetime(2026, 12, 3, tzinfo=SHANGHAI)  # Thursday: the three days span a weekend
+
+
+def test_units_act_only_on_duty():
+    assert _on_duty(START.replace(hour=3)) == START.replace(hour=8)
+    assert _on_duty(START.replace(hour=21)) == START.replace(day=4, hour=8)
+    assert _on_duty(START.replace(hour=12, minute=5)) == START.replace(hour=12, minute=5)
+
+
+async def test_three_days_of_the_city(dsn):
+    from geo.service import DEMO_GAZETTEER, import_csv
+    from kb.library import DEMO_KB, import_articles
+
+    conn = await asyncpg.connect(dsn)
+    await import_csv(conn, DEMO_GAZETTEER)
+    await import_articles(conn, DEMO_KB)
+    await conn.close()
+    settings = LifecycleSettings()
+    result = await CitySimulation(dsn, dsn, START, 3, 300, True, TicketRules.default(), settings,
+                                  seed=7).run()
+    conn = await asyncpg.connect(dsn)
+    try:
+        stored = await conn.fetchval("SELECT count(*) FROM tickets")
+        dispatched = await conn.fetchval("SELECT count(*) FROM tickets WHERE handling_mode = '派单'")
+        calls = await conn.fetchval("SELECT count(*) FROM calls")
+        warnings = dict(await conn.fetch(
+            "SELECT payload->>'level', count(*) FROM ticket_events WHERE kind = 'warning' GROUP BY 1"))
+        doubled = await conn.fetchval(
+            """SELECT count(*) FROM (SELECT 1 FROM ticket_events WHERE kind = 'warning'
+               GROUP BY ticket_id, payload->>'timer', payload->>'level', payload->>'due_at' HAVING count(*) > 1) d""")
+        ranked = await unit_rankings(conn, START, START + dt.timedelta(days=3), settings, START + dt.timedelta(days=3))
+        kept = [tuple(r) for r in await conn.fetch("SELECT * FROM ticket_open ORDER BY ticket_id")]
+        rebuilt = await conn.fetchval("SELECT rebuild_open_tickets()")
+        derived = [tuple(r) for r in await conn.fetch("SELECT * FROM ticket_open ORDER BY ticket_id")]
+    finally:
+        await conn.close()
+    assert 800 <= result["calls"] <= 1000 and result["calls"] == calls == stored == result["tickets"]
+    assert 0.25 <= dispatched / stored <= 0.55 and dispatched == result["dispatched"]
+    steps = result["steps"]
+    for step in ("签收", "联系群众", "办结", "回访", "归档"):
+        assert steps.get(step, 0) > 0, (step, steps)
+    assert steps["签收"] + steps.get("退单", 0) >= 0.8 * dispatched  # nearly every ticket reached a unit
+    # Every warning the worker counted is stored once; nights and slow units make all three levels.
+    assert warnings == result["warnings"] and min(warnings.values()) > 0 and doubled == 0
+    assert result["units_ranked"] == len(ranked) > 3
+    assert result["worker_lag_p99_ms"] is not None and result["events"] > stored * 2
+    # What the trigger kept, event by event, equals the open tickets derived again from the events.
+    assert len(kept) == rebuilt > 0 and kept == derived
+
+
+def test_the_simulate_command(dsn):
+    env = {**os.environ, "HOTLINE_DSN": dsn}
+    done = subprocess.run([sys.executable, "-m", "console.cli", "simulate", "--days", "1", "--calls-per-day", "60",
+                           "--units", "--start", "2026-12-07"], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    line = json.loads(done.stdout.strip().splitlines()[-1])
+    assert set(line) >= {"days", "tickets", "events", "warnings", "units_ranked", "worker_lag_p99_ms"}
+    assert line["days"] == 1 and line["tickets"] > 20 and set(line["warnings"]) == {"yellow", "orange", "red"}
+    bad = subprocess.run([sys.executable, "-m", "console.cli", "simulate", "--days", "0"], cwd=REPO, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "--days must be from 1 to 366" in bad.stderr

@@ -1,0 +1,326 @@
+"""Telephony on loopback, nothing mocked: Kamailio (the repository's configuration) against the
+test database, seat phones on PJSIP registering with their passwords, and `hotline dial` as
+the citizen — calls land on the longest-idle 就绪 seat, move on when a seat does not answer,
+wait when no seat is ready, and the caller's voice reaches the recogniser."""
+
+import asyncio
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import asyncpg
+import numpy as np
+import pytest
+
+from db.pbx import PbxStore
+from db.seats import SeatStore
+from domain.sip import SipSettings, parse_sip
+from domain.seats import SeatsConfigError
+from domain.vocabulary import BreakReason, SeatState
+from telephony.credentials import ensure_passwords, load_passwords
+from telephony.errors import CredentialError
+from conftest import REPO
+
+pytestmark = pytest.mark.skipif(not shutil.which("kamailio") and not os.path.exists("/usr/sbin/kamailio"),
+                                reason="Kamailio is not installed (tools/sysdeps.sh installs it)")
+EXTENSIONS = {1: "8001", 2: "8002", 3: "8003"}
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        udp.bind(("127.0.0.1", 0))
+        port = udp.getsockname()[1]
+    with socket.socket() as tcp:  # Kamailio listens on both
+        tcp.bind(("127.0.0.1", port))
+    return port
+
+
+@pytest.fixture
+async def pbx(dsn, role_dsn, tmp_path):
+    """A running Kamailio for this test's database; yields (settings, passwords file)."""
+    from telephony import pbx as local_pbx
+
+    sip = SipSettings(domain="hotline.test", registrar=f"127.0.0.1:{_free_port()}", ring_seconds=5,
+                      queue_seconds=30, queue_limit=5)
+    passwords_path = tmp_path / "sip_passwords.toml"
+    passwords = ensure_passwords(list(EXTENSIONS.values()), passwords_path)
+    conn = await asyncpg.connect(dsn)
+    await PbxStore(conn).set_subscribers(sip.domain, passwords)
+    await conn.close()
+    plan = local_pbx.PbxPlan(tmp_path / "pbx", sip.registrar_host, sip.registrar_port, debug=2)
+    local_pbx.start(plan, sip, local_pbx.kamailio_db_url(role_dsn("pbx")))
+    try:
+        yield sip, passwords_path
+    finally:
+        local_pbx.stop(plan)
+
+
+async def _seat(dsn, seat_id: int, state: SeatState) -> None:
+    conn = await asyncpg.connect(dsn)
+    seats = SeatStore(conn)
+    await seats.ensure_agent(seat_id, f"A{seat_id:03d}")
+    reason = BreakReason.REST if state == SeatState.BREAK else None
+    await seats.record_state(seat_id, f"A{seat_id:03d}", state, reason)
+    await seats.heartbeat(seat_id, f"A{seat_id:03d}")
+    await conn.close()
+
+
+class Phones:
+    """Seat phones in this process, recording what happens to each."""
+
+    def __init__(self, sip: SipSettings, passwords: Path):
+        from telephony.engine import SipEngine
+
+        self.sip, self.passwords = sip, passwords
+        self.engine = SipEngine().start()
+        self.events: dict[str, list] = {}
+        self.phones = {}
+        self.answer: set[str] = set()
+
+    def add(self, extension: str, password: str | None = None):
+        from telephony.phone import IncomingCall, SeatPhone
+
+        self.events[extension] = []
+
+        def on(event):
+            self.events[extension].append(event)
+            if isinstance(event, IncomingCall) and extension in self.answer:
+                asyncio.get_running_loop().call_soon(self.phones[extension].answer)
+
+        secret = password if password is not None else load_passwords(self.passwords)[extension]
+        self.phones[extension] = SeatPhone(self.engine, self.sip, extension, secret, on)
+        return self.phones[extension]
+
+    async def registered(self, *extensions: str, ok: bool = True, seconds: float = 10) -> None:
+        from telephony.phone import Registered
+
+        for _ in range(int(seconds * 20)):
+            if all(any(isinstance(e, Registered) and e.ok == ok for e in self.events[x]) for x in extensions):
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"not registered as expected: { {x: self.events[x] for x in extensions} }")
+
+    def kinds(self, extension: str) -> list[str]:
+        return [type(e).__name__ for e in self.events[extension]]
+
+    async def close(self) -> None:
+        for phone in self.phones.values():
+            phone.close()
+        await self.engine.settle(0.3)
+        await self.engine.stop()
+
+
+async def _dial(sip: SipSettings, wav: Path, *extra: str, timeout: float = 40) -> tuple[dict, asyncio.subprocess.Process]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "console.cli", "dial", sip.service_number, "--wav", str(wav), "--to", sip.registrar,
+        *extra, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = await asyncio.wait_for(process.communicate(), timeout)
+    lines = out.decode().strip().splitlines()
+    assert lines, err.decode()[-2000:]
+    return json.loads(lines[-1]), process
+
+
+@pytest.fixture(scope="module")
+def caller_wav(tmp_path_factory) -> Path:
+    """A Korean sentence (the test model's language), spoken by espeak-ng."""
+    path = tmp_path_factory.mktemp("call") / "caller.wav"
+    subprocess.run(["espeak-ng", "-v", "ko", "-w", str(path), "안녕하세요 가로등이 고장났어요 빨리 고쳐 주세요"],
+                   check=True, capture_output=True)
+    return path
+
+
+def test_the_sip_table_of_seats_toml():
+    assert parse_sip("[[seat]]\nid = 1\n") is None  # no [sip]: no phones
+    sip = parse_sip('[sip]\ndomain = "hotline.local"\nregistrar = "10.0.0.5"\ntransport = "tls"\n')
+    assert (sip.registrar_port, sip.registrar_uri()) == (5061, "sips:10.0.0.5:5061;transport=tls")
+    with pytest.raises(SeatsConfigError, match=r"seats.toml:3: \[sip\] password: passwords do not belong"):
+        parse_sip('[sip]\ndomain = "x"\npassword = "secret"\n')
+    with pytest.raises(SeatsConfigError, match=r":2: \[sip\] ring_seconds: must be a whole number from 5 to 120"):
+        parse_sip('[sip]\nring_seconds = 1\n')
+
+
+def test_passwords_are_kept_from_other_users(tmp_path):
+    path = tmp_path / "sip.toml"
+    made = ensure_passwords(["8001", "8002"], path)
+    assert oct(path.stat().st_mode & 0o777) == "0o600" and set(made) == {"8001", "8002"}
+    assert ensure_passwords(["8001"], path) == made  # kept, not remade
+    path.chmod(0o644)
+    with pytest.raises(CredentialError, match="其他用户可读"):
+        load_passwords(path)
+
+
+async def test_a_call_reaches_the_ready_seat_with_the_callers_voice(dsn, pbx, caller_wav):
+    """Seat 2 has been idle longer but is on a break (小休): the call goes to seat 1, the
+    caller's number and voice with it — left channel the caller, right the (silent) agent."""
+    sip, passwords = pbx
+    await _seat(dsn, 2, SeatState.READY)
+    await _seat(dsn, 2, SeatState.BREAK)
+    await _seat(dsn, 1, SeatState.READY)
+    phones = Phones(sip, passwords)
+    try:
+        one, two = phones.add("8001"), phones.add("8002")
+        phones.answer = {"8001", "8002"}
+        await phones.registered("8001", "8002")
+        received = []
+
+        def collect():
+            for chunk in one.line.chunks():
+                received.append(chunk.pcm)
+
+        result, _ = await _dial(sip, caller_wav, "--from", "13905330001")
+        await asyncio.to_thread(collect)
+    finally:
+        await phones.close()
+    assert result["answered"] and result["extension"] == "8001", result
+    assert phones.kinds("8002") == ["Registered"]  # never rang
+    incoming = [e for e in phones.events["8001"] if type(e).__name__ == "IncomingCall"][0]
+    ended = [e for e in phones.events["8001"] if type(e).__name__ == "CallEnded"][0]
+    assert incoming.caller == "13905330001" and ended.answered and ended.by == "caller"
+    audio = np.concatenate(received)
+    from telephony.dialer import wav_pcm
+
+    sent = np.frombuffer(wav_pcm(caller_wav), dtype=np.int16).astype(float)
+    left, right = audio[:, 0].astype(float), audio[:, 1].astype(float)
+    assert np.sqrt(np.mean(right ** 2)) < 50 and np.sqrt(np.mean(left ** 2)) > 500
+    # the caller's voice as sent, after the codec (G.722) and the jitter buffer: the loudness of
+    # every 20 ms, at the best alignment, follows what was sent
+    def envelope(pcm):
+        frames = len(pcm) // 320
+        return np.sqrt(np.mean(pcm[:frames * 320].reshape(frames, 320) ** 2, axis=1))
+
+    sent_env, got_env = envelope(sent), envelope(left)
+    assert len(got_env) >= len(sent_env)  # nothing of it lost
+    best = max(np.corrcoef(sent_env, got_env[lag:lag + len(sent_env)])[0, 1]
+               for lag in range(0, len(got_env) - len(sent_env) + 1))
+    assert best > 0.95, best
+
+
+async def test_an_unanswered_seat_passes_the_call_to_the_next(dsn, pbx, caller_wav):
+    """Seat 1 (the longest idle, its phone in a process of its own as on a floor) lets it ring:
+    after ring_seconds the call moves on to seat 2."""
+    sip, passwords = pbx
+    await _seat(dsn, 1, SeatState.READY)
+    await _seat(dsn, 2, SeatState.READY)
+    silent = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "telephony.softphone", "--extension", "8001", "--registrar", sip.registrar,
+        "--domain", sip.domain, "--never-answer", "--seconds", "40", cwd=REPO, stdout=subprocess.PIPE,
+        env={**os.environ, "HOTLINE_SIP_PASSWORDS": str(passwords)})
+    phones = Phones(sip, passwords)
+    try:
+        assert json.loads(await asyncio.wait_for(silent.stdout.readline(), 20))["ok"] is True  # registered
+        phones.add("8002")
+        phones.answer = {"8002"}
+        await phones.registered("8002")
+        result, _ = await _dial(sip, caller_wav)
+    finally:
+        await phones.close()
+        silent.terminate()
+        seen = [json.loads(line)["event"] for line in (await silent.communicate())[0].decode().splitlines()]
+    assert result["answered"] and result["extension"] == "8002", result
+    assert result["setup_ms"] >= sip.ring_seconds * 1000  # seat 1 rang out first
+    assert seen.count("IncomingCall") == 1 and "CallEnded" in seen and "CallConnected" not in seen
+
+
+async def test_with_no_seat_ready_the_caller_waits_and_a_cancel_leaves_the_queue(dsn, role_dsn, pbx, caller_wav):
+    sip, passwords = pbx
+    await _seat(dsn, 1, SeatState.BREAK)
+    phones = Phones(sip, passwords)
+    try:
+        phones.add("8001")
+        phones.answer = {"8001"}
+        await phones.registered("8001")
+        waiting = asyncio.create_task(_dial(sip, caller_wav))
+        supervisor = await asyncpg.connect(role_dsn("supervisor"))  # the wallboard sees the queue
+        for _ in range(200):
+            queued = await PbxStore(supervisor).waiting()
+            if queued:
+                break
+            await asyncio.sleep(0.05)
+        assert len(queued) == 1 and queued[0]["offered_seat"] is None
+        await asyncio.sleep(2.0)  # it waits, and nothing rings
+        assert phones.kinds("8001") == ["Registered"]
+        await _seat(dsn, 1, SeatState.READY)  # back from the break: the waiting call comes
+        result, _ = await waiting
+        assert result["answered"] and result["extension"] == "8001" and result["setup_ms"] > 2000, result
+        # a caller who gives up while waiting leaves the queue
+        await _seat(dsn, 1, SeatState.BREAK)
+        gave_up, process = await _dial(sip, caller_wav, "--timeout", "2")
+        assert not gave_up["answered"] and process.returncode == 1
+        for _ in range(40):
+            if not await PbxStore(supervisor).waiting():
+                break
+            await asyncio.sleep(0.1)
+        assert await PbxStore(supervisor).waiting() == []
+        await supervisor.close()
+    finally:
+        await phones.close()
+
+
+async def test_a_wrong_password_is_said_not_crashed(pbx):
+    sip, passwords = pbx
+    phones = Phones(sip, passwords)
+    try:
+        phones.add("8003", password="not-the-password")
+        await phones.registered("8003", ok=False)
+        refused = [e for e in phones.events["8003"] if type(e).__name__ == "Registered"][0]
+        assert refused.code in (401, 403) and "密码不对" in refused.reason
+    finally:
+        await phones.close()
+
+
+async def test_two_consoles_take_the_call_from_the_pbx(dsn, role_dsn, pbx, caller_wav, tmp_path, monkeypatch):
+    """Two real consoles (Pilot) with their SIP phones: the call reaches the 就绪 one, never the
+    one on a break; its transcript comes from the caller's channel; the caller's BYE puts the
+    seat in 话后整理 and ends the call row; the recording is stereo, caller on the left."""
+    from console.agent.app import AgentConsole
+    from floor.context import SeatContext
+    from floor.reference import load_reference
+    from conftest import wait_for
+    from test_console import korean_model_dir
+
+    sip, passwords = pbx
+    monkeypatch.setenv("HOTLINE_DATA_DIR", str(tmp_path))
+    conn = await asyncpg.connect(dsn)
+    await load_reference(conn, REPO / "seats.toml")
+    await conn.close()
+    secrets = load_passwords(passwords)
+    ready = AgentConsole(await SeatContext.load(role_dsn("agent"), 1, "A001", str(korean_model_dir())),
+                         phone=(sip, "8001", secrets["8001"]))
+    resting = AgentConsole(await SeatContext.load(role_dsn("agent"), 2, "A002", want_model=False),
+                           phone=(sip, "8002", secrets["8002"]))
+    async with resting.run_test(size=(120, 40)) as rest_pilot:
+        await wait_for(rest_pilot, lambda: "已注册" in resting.query_one("SeatBar").phone)
+        await rest_pilot.press("f2")  # 小休
+        await rest_pilot.pause(0.2)
+        await rest_pilot.press("enter")
+        await wait_for(rest_pilot, lambda: resting.session.state == SeatState.BREAK)
+        async with ready.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: "已注册" in ready.query_one("SeatBar").phone)
+            dialled = asyncio.create_task(_dial(sip, caller_wav, "--from", "13905330002"))
+            await wait_for(pilot, lambda: ready.session.phase == "ringing")
+            assert "13905330002" in str(ready.query_one("CallerLine").content)
+            await pilot.press("f3")
+            result, _ = await dialled
+            await wait_for(pilot, lambda: ready.session.phase == "wrapup")  # the caller hung up
+            assert ready.session.call.finals, "nothing of the caller was recognised"
+            call_id = ready.session.call.call_id
+        assert resting.session.phase == "idle" and resting.session.call is None
+    assert result["answered"] and result["extension"] == "8001"
+    conn = await asyncpg.connect(dsn)
+    try:
+        call = await conn.fetchrow("SELECT * FROM calls WHERE id = $1", call_id)
+        states = [r["state"] for r in await conn.fetch("SELECT state FROM seat_events WHERE seat_id = 1 ORDER BY id")]
+    finally:
+        await conn.close()
+    assert call["caller_number"] == "13905330002" and call["answer_at"] and call["end_at"]
+    assert "话后整理" in states and call["transcript"] != "[]"
+    import wave
+    with wave.open(call["recording_path"]) as recording:
+        assert recording.getnchannels() == 2
+        pcm = np.frombuffer(recording.readframes(recording.getnframes()), dtype="<i2").reshape(-1, 2)
+    assert np.sqrt(np.mean(pcm[:, 0].astype(float) ** 2)) > 500  # the caller, left
+    assert np.sqrt(np.mean(pcm[:, 1].astype(float) ** 2)) < 50  # the agent's side (no headset here)
