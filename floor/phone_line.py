@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+from typing import Callable
 
 from domain.sip import SipSettings
 from domain.vocabulary import CallPhase
@@ -23,17 +25,21 @@ log = logging.getLogger(__name__)
 class _PhoneCall:
     """One call from the phone, as a line the session rings with."""
 
-    def __init__(self, phone, caller: str, audio):
-        self.phone, self.caller, self.audio = phone, caller, audio
+    def __init__(self, line: PhoneLine, caller: str, audio):
+        self.line, self.caller, self.audio = line, caller, audio
 
     def incoming(self) -> IncomingCall:
-        return IncomingCall(self.caller, self.audio, channels=2, on_answer=self.phone.answer,
-                            on_hang_up=self.phone.hang_up)
+        return IncomingCall(self.caller, self.audio, channels=2, on_answer=lambda: self.line.answered(self.audio),
+                            on_hang_up=self.line.phone.hang_up)
 
 
 class PhoneLine:
-    def __init__(self, session: CallSession, sip: SipSettings, extension: str, password: str):
+    def __init__(self, session: CallSession, sip: SipSettings, extension: str, password: str,
+                 agent_audio: Callable[[], object] | None = None):
+        """`agent_audio` opens what the agent says — the headset (a PyAudioSource of the seat's
+        audio_device) — once per answered call; without it the agent's side is silence."""
         self.session, self.sip, self.extension, self.password = session, sip, extension, password
+        self.agent_audio = agent_audio
         self.engine = self.phone = None
         self._tasks: set[asyncio.Task] = set()
 
@@ -57,12 +63,37 @@ class PhoneLine:
         if isinstance(event, Registered):
             self.session.emit(PhoneStatus(event.ok, f"分机{self.extension}{event.reason}"))
         elif isinstance(event, IncomingCall):
-            self._later(self._ring(_PhoneCall(self.phone, event.caller, event.line)))
+            self._later(self._ring(_PhoneCall(self, event.caller, event.line)))
         elif isinstance(event, CallEnded) and not event.answered:
             if self.session.phase == CallPhase.RINGING:  # the caller gave up before the answer
                 self._later(self.session.hang_up())
         elif isinstance(event, DtmfPressed):
             self.session.emit(KeyPressed(event.digit))
+
+    def answered(self, audio) -> None:
+        """The agent answered: 200 OK, and the headset into the call."""
+        self.phone.answer()
+        if self.agent_audio is None:
+            return
+        try:
+            source = self.agent_audio()
+        except Exception as exc:  # no headset: the agent hears and is not heard — say so
+            log.warning("headset could not be opened: %s", exc)
+            self.session.emit(PhoneStatus(True, f"分机{self.extension}：耳机无法打开，市民听不到您（{exc}）"))
+            return
+        threading.Thread(target=self._feed, args=(audio, source), name="headset-to-call", daemon=True).start()
+
+    @staticmethod
+    def _feed(audio, source) -> None:
+        """The agent's voice into the call until it ends (on the capture's own thread)."""
+        try:
+            for chunk in source.chunks():
+                if audio.ended or not hasattr(chunk, "pcm"):  # the call is over, or the headset was lost
+                    break
+                audio.say(chunk.mono.astype("<i2").tobytes())
+        finally:
+            if hasattr(source, "stop"):
+                source.stop()
 
     async def _ring(self, call: _PhoneCall) -> None:
         if not await self.session.ring(call):  # the seat cannot take it (小休, in a call …)

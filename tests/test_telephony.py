@@ -274,8 +274,9 @@ async def test_a_wrong_password_is_said_not_crashed(pbx):
 
 async def test_two_consoles_take_the_call_from_the_pbx(dsn, role_dsn, pbx, caller_wav, tmp_path, monkeypatch):
     """Two real consoles (Pilot) with their SIP phones: the call reaches the 就绪 one, never the
-    one on a break; its transcript comes from the caller's channel; the caller's BYE puts the
-    seat in 话后整理 and ends the call row; the recording is stereo, caller on the left."""
+    one on a break; its transcript comes from the caller's channel; the agent's headset goes into
+    the call; the caller's BYE puts the seat in 话后整理 and ends the call row; the recording is
+    stereo, caller on the left, agent on the right."""
     from console.agent.app import AgentConsole
     from floor.context import SeatContext
     from floor.reference import load_reference
@@ -288,10 +289,14 @@ async def test_two_consoles_take_the_call_from_the_pbx(dsn, role_dsn, pbx, calle
     await load_reference(conn, REPO / "seats.toml")
     await conn.close()
     secrets = load_passwords(passwords)
+    from speech.audio import WavSource
+
+    agent_wav = tmp_path / "agent.wav"  # the agent's headset: a voice at its real pace
+    subprocess.run(["espeak-ng", "-v", "ko", "-w", str(agent_wav), "네 말씀하세요"], check=True, capture_output=True)
     ready = AgentConsole(await SeatContext.load(role_dsn("agent"), 1, "A001", str(korean_model_dir())),
-                         phone=(sip, "8001", secrets["8001"]))
+                         phone=(sip, "8001", secrets["8001"], lambda: WavSource(agent_wav, realtime=True)))
     resting = AgentConsole(await SeatContext.load(role_dsn("agent"), 2, "A002", want_model=False),
-                           phone=(sip, "8002", secrets["8002"]))
+                           phone=(sip, "8002", secrets["8002"], None))
     async with resting.run_test(size=(120, 40)) as rest_pilot:
         await wait_for(rest_pilot, lambda: "已注册" in resting.query_one("SeatBar").phone)
         await rest_pilot.press("f2")  # 小休
@@ -323,4 +328,4 @@ async def test_two_consoles_take_the_call_from_the_pbx(dsn, role_dsn, pbx, calle
         assert recording.getnchannels() == 2
         pcm = np.frombuffer(recording.readframes(recording.getnframes()), dtype="<i2").reshape(-1, 2)
     assert np.sqrt(np.mean(pcm[:, 0].astype(float) ** 2)) > 500  # the caller, left
-    assert np.sqrt(np.mean(pcm[:, 1].astype(float) ** 2)) < 50  # the agent's side (no headset here)
+    assert np.sqrt(np.mean(pcm[:, 1].astype(float) ** 2)) > 100  # the agent, right: what the headset said

@@ -37,7 +37,7 @@ class AgentConsole(HotlineApp):
                  now=lambda: dt.datetime.now(SHANGHAI), take_over: bool = False, phone=None):
         super().__init__()
         self.line = line
-        self.phone = phone  # (SipSettings, extension, password): calls come from the PBX
+        self.phone = phone  # (SipSettings, extension, password, headset opener): calls from the PBX
         self.phone_line = None
         self.ring_after = ring_after
         self.auto_answer = auto_answer

@@ -19,6 +19,7 @@ async def make_console(seat_id: int, agent_id: str, call: str | None, caller: st
     """The console app for a seat, with its data loaded (await it, then run the app)."""
     from floor.context import SeatContext
     from floor.lines import CallSimulator, HeadsetLine, demo_call, demo_utterances
+    from speech.audio import PyAudioSource
 
     from ..agent.app import AgentConsole
 
@@ -40,8 +41,9 @@ async def make_console(seat_id: int, agent_id: str, call: str | None, caller: st
 
         sip = load_sip(default_seats_file()) or SipSettings()
         extension = seats[seat_id].extension
+        device = seats[seat_id].audio_device
         return AgentConsole(ctx, None, auto_answer=auto_answer, take_over=take_over,
-                            phone=(sip, extension, password_for(extension)))
+                            phone=(sip, extension, password_for(extension), lambda: PyAudioSource(device)))
     elif call:
         line = CallSimulator(Path(call), caller, realtime)
     return AgentConsole(ctx, line, ring_after=ring_after if line else None, auto_answer=auto_answer,
