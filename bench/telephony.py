@@ -78,7 +78,7 @@ def callers(sip: SipSettings, wav: str, calls: int, out) -> None:
     async def run() -> list[dict]:
         engine = SipEngine().start()
         pcm = wav_pcm(Path(wav))
-        dials = [Dial(engine, f"1390533{i:04d}", sip.domain, pcm) for i in range(calls)]
+        dials = [Dial(engine, f"1390533{i:04d}", sip.domain, pcm, sip.registrar) for i in range(calls)]
         target = f"sip:{sip.service_number}@{sip.registrar}"
         results = await asyncio.gather(*(d.run(target, 60) for d in dials))
         for d in dials:

@@ -34,6 +34,7 @@ class IncomingCall:
     # a phone line's own signalling: the agent answers (200 OK) and hangs up (BYE / 603)
     on_answer: Callable[[], None] | None = None
     on_hang_up: Callable[[], None] | None = None
+    phone: object | None = None  # hold(), resume(), transfer(number): a SIP line's call controls
 
 
 class CallSimulator:

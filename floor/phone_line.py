@@ -30,7 +30,7 @@ class _PhoneCall:
 
     def incoming(self) -> IncomingCall:
         return IncomingCall(self.caller, self.audio, channels=2, on_answer=lambda: self.line.answered(self.audio),
-                            on_hang_up=self.line.phone.hang_up)
+                            on_hang_up=self.line.phone.hang_up, phone=self.line.phone)
 
 
 class PhoneLine:

@@ -37,6 +37,7 @@ from kb.search import KbResult
 from speech.audio import AudioError
 from speech.recognizer import CallTranscriber, Ended, Final, Partial, RecognizerPool
 from speech.recorder import CallRecorder, recording_path
+from telephony.errors import TelephonyError
 
 from .context import SeatContext
 from .lines import IncomingCall
@@ -131,6 +132,13 @@ class PhoneStatus:
 
 
 @dataclass(frozen=True)
+class CallHeld:
+    """The caller is on hold (保持), or back (恢复)."""
+
+    on_hold: bool
+
+
+@dataclass(frozen=True)
 class KeyPressed:
     """The caller pressed a key on the phone (RFC 4733 DTMF)."""
 
@@ -138,7 +146,7 @@ class KeyPressed:
 
 
 SessionEvent = (DatabaseStatus | SeatChanged | Ringing | Answered | Missed | Heard | AddressSuggested | KnowledgeFound
-                | TicketSuggested | CallFinished | TicketSaved | PhoneStatus | KeyPressed)
+                | TicketSuggested | CallFinished | TicketSaved | PhoneStatus | KeyPressed | CallHeld)
 
 
 class SessionRefused(Exception):
@@ -170,6 +178,7 @@ class Call:
     recorder: CallRecorder | None = None
     transcriber: CallTranscriber | None = None
     hang_up: threading.Event = field(default_factory=threading.Event)  # for a call without recognition
+    on_hold: bool = False
 
     @property
     def caller_number(self) -> str:
@@ -513,6 +522,31 @@ class CallSession:
             caller = call.caller_number
             self.call, self.phase = None, CallPhase.IDLE
             self.emit(Missed(caller))
+
+    def _phone(self):
+        """The call's SIP controls, while it is talking on a phone line."""
+        if self.phase != CallPhase.TALKING:
+            raise SessionRefused("通话中才能保持或转接")
+        phone = self.call.incoming.phone
+        if phone is None:
+            raise SessionRefused("这条线路不是电话，不能保持或转接")
+        return phone
+
+    async def hold(self) -> bool:
+        """Put the caller on hold, or take them back (保持 / 恢复); True when now on hold."""
+        phone, call = self._phone(), self.call
+        phone.resume() if call.on_hold else phone.hold()
+        call.on_hold = not call.on_hold
+        self.emit(CallHeld(call.on_hold))
+        return call.on_hold
+
+    async def transfer(self, number: str) -> None:
+        """Blind transfer (REFER), e.g. an urgent case to a unit's duty phone; the caller's
+        side then ends this call as usual (话后整理, the ticket still to file)."""
+        try:
+            self._phone().transfer(number)
+        except TelephonyError as exc:
+            raise SessionRefused(str(exc)) from exc
 
     async def _call_ended(self, seconds: float, reason: str) -> None:
         call = self.call

@@ -146,6 +146,8 @@ class SeatPhone:
             credential.algoType = pj.PJSIP_AUTH_ALGORITHM_MD5  # what registrars ask; unset, PJSIP 2.15 refuses
             config.sipConfig.authCreds.append(credential)
         config.mediaConfig.transportConfig.port = 0  # any free RTP port: many seats per host
+        if register:
+            config.sipConfig.proxies.append(f"sip:{settings.registrar_host}:{settings.registrar_port};lr")
         self.account = _Account(self)
         try:
             self.account.create(config)

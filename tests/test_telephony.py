@@ -329,3 +329,43 @@ async def test_two_consoles_take_the_call_from_the_pbx(dsn, role_dsn, pbx, calle
         pcm = np.frombuffer(recording.readframes(recording.getnframes()), dtype="<i2").reshape(-1, 2)
     assert np.sqrt(np.mean(pcm[:, 0].astype(float) ** 2)) > 500  # the caller, left
     assert np.sqrt(np.mean(pcm[:, 1].astype(float) ** 2)) > 100  # the agent, right: what the headset said
+
+
+async def test_hold_resume_and_blind_transfer(dsn, pbx, caller_wav, tmp_path):
+    """The seat holds the caller and takes them back (re-INVITEs, the call goes on), then
+    transfers them (REFER) to extension 8003 — a phone in a process of its own — which answers."""
+    sip, passwords = pbx
+    await _seat(dsn, 1, SeatState.READY)
+    long_wav = tmp_path / "long.wav"
+    subprocess.run(["sox", str(caller_wav), str(caller_wav), str(caller_wav), str(long_wav)], check=True)
+    target = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "telephony.softphone", "--extension", "8003", "--registrar", sip.registrar,
+        "--domain", sip.domain, "--answer-after", "0.2", "--seconds", "40", cwd=REPO, stdout=subprocess.PIPE,
+        env={**os.environ, "HOTLINE_SIP_PASSWORDS": str(passwords)})
+    phones = Phones(sip, passwords)
+    try:
+        assert json.loads(await asyncio.wait_for(target.stdout.readline(), 20))["ok"] is True
+        phone = phones.add("8001")
+        phones.answer = {"8001"}
+        await phones.registered("8001")
+        dialled = asyncio.create_task(_dial(sip, long_wav))
+        for _ in range(200):
+            if "CallConnected" in phones.kinds("8001"):
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)
+        phone.hold()
+        await asyncio.sleep(1.0)
+        phone.resume()
+        await asyncio.sleep(1.0)
+        assert "CallEnded" not in phones.kinds("8001")  # held and resumed, still talking
+        phone.transfer("8003")
+        result, _ = await dialled
+    finally:
+        await phones.close()
+        target.terminate()
+        seen = [json.loads(line)["event"] for line in (await target.communicate())[0].decode().splitlines()]
+    ended = [e for e in phones.events["8001"] if type(e).__name__ == "CallEnded"][0]
+    assert ended.answered and ended.by == "agent"
+    assert result["answered"] and result["extension"] == "8001" and result["transferred_to"] == "8003", result
+    assert "IncomingCall" in seen and "CallConnected" in seen  # the duty phone took the caller

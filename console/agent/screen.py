@@ -16,12 +16,13 @@ from domain.seats import SeatStateError
 from domain.tickets import TicketValidationError
 from domain.vocabulary import CallPhase, HandlingMode, SeatState
 from db.outbox import OutboxError
-from floor.session import (AddressSuggested, Answered, CallFinished, CallSession, DatabaseStatus, Heard,
-                           KeyPressed, KnowledgeFound, Missed, PhoneStatus, Ringing, SeatChanged,
+from floor.session import (AddressSuggested, Answered, CallFinished, CallHeld, CallSession, DatabaseStatus,
+                           Heard, KeyPressed, KnowledgeFound, Missed, PhoneStatus, Ringing, SeatChanged,
                            SessionEvent, SessionRefused, TicketSaved, TicketSuggested)
 
 from .break_reason import BreakReasonScreen
 from .confirm import ConfirmScreen
+from .transfer import TransferPrompt
 from .widgets.address import AddressPane
 from .widgets.caller_line import CallerLine
 from .widgets.knowledge import KnowledgePane
@@ -39,6 +40,8 @@ class AgentScreen(Screen):
         Binding("f6", "confirm_address(1)", "地址2", show=False),
         Binding("f7", "confirm_address(2)", "地址3", show=False),
         Binding("f8", "direct", "直办"),
+        Binding("ctrl+b", "hold", "保持"),
+        Binding("ctrl+t", "transfer", "转接"),
         Binding("ctrl+s", "save", "保存"),
         Binding("ctrl+f", "focus_search", "查址"),
         Binding("f10", "sign_out", "签退"),
@@ -82,6 +85,8 @@ class AgentScreen(Screen):
             self.query_one(SeatBar).phone = event.text if event.registered else f"[b red]{escape(event.text)}[/]"
         elif isinstance(event, KeyPressed):
             self.query_one(TranscriptPane).key(event.digit)
+        elif isinstance(event, CallHeld):
+            self.query_one(SeatBar).note = "[b yellow]通话保持中（Ctrl+B 恢复）[/]" if event.on_hold else ""
         elif isinstance(event, Ringing):
             caller.ringing(event.caller_number, event.history)
             form.set_caller(event.caller_number)
@@ -162,6 +167,18 @@ class AgentScreen(Screen):
 
     async def action_hang_up(self) -> None:
         await self._run(self.session.hang_up())
+
+    async def action_hold(self) -> None:
+        await self._run(self.session.hold())
+
+    def action_transfer(self) -> None:
+        """Ask for the number, then REFER the caller to it."""
+        async def to(number: str | None) -> None:
+            if number:
+                if await self._run(self.session.transfer(number.strip())):
+                    self.notify(f"已转接 {number.strip()}")
+
+        self.app.push_screen(TransferPrompt(), to)
 
     # -- address ---------------------------------------------------------------------------------
     async def action_confirm_address(self, index: int) -> None:

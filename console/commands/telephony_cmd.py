@@ -18,11 +18,12 @@ async def _dial(args: argparse.Namespace) -> dict:
     from telephony.engine import SipEngine
 
     sip = sip_settings()
-    target = f"sip:{args.number}@{args.to or sip.registrar}"
+    via = args.to or sip.registrar
+    target = f"sip:{args.number}@{via}"
     pcm = wav_pcm(Path(args.wav))
     engine = SipEngine(transport=sip.transport).start()
     try:
-        result = await dial(engine, target, pcm, args.caller, sip.domain, answer_timeout=args.timeout)
+        result = await dial(engine, target, pcm, args.caller, sip.domain, answer_timeout=args.timeout, proxy=via)
     finally:
         await engine.stop()
     return result.as_json()
