@@ -16,7 +16,7 @@ from speech.audio import WavSource
 
 from .engine import SipEngine
 from .errors import TelephonyError
-from .media import FRAME_SAMPLES, SILENCE, _Port
+from .media import FRAME_SAMPLES, LIVE_CALLS, SILENCE, _Port
 
 
 def wav_pcm(path: Path) -> bytes:
@@ -44,6 +44,7 @@ class DialResult:
 class _DialCall(pj.Call):
     def __init__(self, account: pj.Account, dial: Dial, transferred: bool = False):
         super().__init__(account)
+        LIVE_CALLS.add(self)
         self.dial, self.transferred = dial, transferred
 
     def onCallState(self, prm: pj.OnCallStateParam) -> None:

@@ -133,15 +133,15 @@ class SipEngine:
         await self.settle(0.3)
         if self._poller:
             self._poller.cancel()
-        # Media ports must not outlive the library: the ones still referenced are let go (their
-        # memory goes with the process), the rest are freed now.
+        # Media ports and calls must not outlive the library: the ones still referenced are let
+        # go (their memory goes with the process), the rest are freed now.
         import gc
 
-        from .media import LIVE_PORTS
+        from .media import LIVE_CALLS, LIVE_PORTS
 
         gc.collect()
-        for port in list(LIVE_PORTS):
-            port.thisown = False
+        for wrapped in [*LIVE_PORTS, *LIVE_CALLS]:
+            wrapped.thisown = False
         self.endpoint.libDestroy()
         self.endpoint = None
         SipEngine._instance = None

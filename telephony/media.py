@@ -36,7 +36,10 @@ def audio_format() -> pj.MediaFormatAudio:
     return fmt
 
 
-LIVE_PORTS: weakref.WeakSet = weakref.WeakSet()  # engine.stop() lets go of any still alive
+# PJSIP objects wrapped in Python: engine.stop() lets go of any still alive, so that their
+# destructors never run after the library is gone.
+LIVE_PORTS: weakref.WeakSet = weakref.WeakSet()
+LIVE_CALLS: weakref.WeakSet = weakref.WeakSet()
 
 
 class _Port(pj.AudioMediaPort):

@@ -8,8 +8,10 @@ From; "anonymous" and the like are a hidden number (号码未显示), which is a
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -19,10 +21,11 @@ from domain.sip import SipSettings
 
 from .engine import SipEngine
 from .errors import TelephonyError
-from .media import LineAudio
+from .media import LIVE_CALLS, LineAudio
 
 log = logging.getLogger(__name__)
 HIDDEN = ""  # the number of a caller who withheld it
+RTP_TIMEOUT = 10.0  # seconds without the caller's audio before the call is taken for lost
 _USER = re.compile(r"<?(?:sips?|tel):([^@;>]+)")
 
 
@@ -92,9 +95,12 @@ def _registration_reason(code: int, reason: str) -> str:
 class _Call(pj.Call):
     def __init__(self, phone: SeatPhone, account: pj.Account, call_id: int):
         super().__init__(account, call_id)
+        LIVE_CALLS.add(self)
         self.phone = phone
         self.confirmed = False
         self.by = "caller"  # who ends it, unless the seat does
+        self.media_index: int | None = None
+        self.held = False
 
     def onCallState(self, prm: pj.OnCallStateParam) -> None:
         info = self.getInfo()
@@ -108,7 +114,17 @@ class _Call(pj.Call):
         info = self.getInfo()
         for index, media in enumerate(info.media):
             if media.type == pj.PJMEDIA_TYPE_AUDIO and media.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
+                self.media_index = index
                 self.phone.line.connect(self.getAudioMedia(index))
+
+    def packets_received(self) -> int | None:
+        """RTP packets received so far on the call's audio (None before media)."""
+        if self.media_index is None:
+            return None
+        try:
+            return self.getStreamStat(self.media_index).rtcp.rxStat.pkt
+        except pj.Error:
+            return None
 
     def onDtmfDigit(self, prm: pj.OnDtmfDigitParam) -> None:
         self.phone._emit(DtmfPressed(prm.digit))
@@ -131,10 +147,11 @@ class SeatPhone:
     """The SIP phone of one seat. `on_event` receives PhoneEvents on the loop's thread."""
 
     def __init__(self, engine: SipEngine, settings: SipSettings, extension: str, password: str,
-                 on_event: Callable[[PhoneEvent], None], register: bool = True):
+                 on_event: Callable[[PhoneEvent], None], register: bool = True, rtp_timeout: float = RTP_TIMEOUT):
         self.engine, self.settings, self.extension = engine, settings, extension
         self.on_event = on_event
         self.call: _Call | None = None
+        self._finished: list[_Call] = []
         self.line = LineAudio(f"seat{extension}")
         config = pj.AccountConfig()
         config.idUri = settings.seat_uri(extension)
@@ -153,6 +170,28 @@ class SeatPhone:
             self.account.create(config)
         except pj.Error as exc:
             raise TelephonyError(f"分机{extension}无法创建：{exc.info()}") from None
+        self.rtp_timeout = rtp_timeout
+        self._watch = asyncio.get_running_loop().create_task(self._watch_rtp())
+
+    async def _watch_rtp(self) -> None:
+        """A caller's audio that stops (network loss, a dead trunk, no BYE) ends the call after
+        `rtp_timeout` seconds — with what was captured kept, like any other end."""
+        last, quiet_since = None, time.monotonic()
+        while True:
+            await asyncio.sleep(1.0)
+            call = self.call
+            if call is None or not call.confirmed or call.held:
+                last, quiet_since = None, time.monotonic()
+                continue
+            received = call.packets_received()
+            if received != last:
+                last, quiet_since = received, time.monotonic()
+            elif time.monotonic() - quiet_since > self.rtp_timeout:
+                log.warning("no RTP from the caller for %.0f s: ending the call", self.rtp_timeout)
+                self.hang_up(by="network")
+                # the BYE may wait long for a peer that is gone: the call is over for the seat now
+                self._ended(call, 408, f"{self.rtp_timeout:.0f}秒未收到对方语音（网络中断）")
+                last, quiet_since = None, time.monotonic()
 
     def _emit(self, event: PhoneEvent) -> None:
         try:
@@ -175,7 +214,8 @@ class SeatPhone:
 
     def _ended(self, call: _Call, code: int, reason: str) -> None:
         if call is not self.call:
-            return
+            return  # already ended for the seat (lost on the network), PJSIP only now agrees
+        self._finished.append(call)  # a call object outlives its call in PJSIP, never the reverse
         self.call = None
         self.line.end()
         self._emit(CallEnded(call.confirmed, call.by, code, reason))
@@ -201,6 +241,7 @@ class SeatPhone:
 
     def hold(self) -> None:
         if self.call is not None and self.call.confirmed:
+            self.call.held = True  # no audio expected meanwhile
             self.call.setHold(pj.CallOpParam(True))
 
     def resume(self) -> None:
@@ -208,6 +249,7 @@ class SeatPhone:
             op = pj.CallOpParam(True)
             op.opt.flag = pj.PJSUA_CALL_UNHOLD
             self.call.reinvite(op)
+            self.call.held = False
 
     def transfer(self, number: str) -> None:
         """Blind transfer (REFER) to a number on the same domain, e.g. a unit's duty phone."""
@@ -220,6 +262,8 @@ class SeatPhone:
 
     def close(self) -> None:
         """Unregister (the engine sends it while it runs) and free the account."""
+        self._watch.cancel()
+        self._finished.clear()
         if self.call is not None:
             self.hang_up("agent")
         try:

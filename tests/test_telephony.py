@@ -369,3 +369,42 @@ async def test_hold_resume_and_blind_transfer(dsn, pbx, caller_wav, tmp_path):
     assert ended.answered and ended.by == "agent"
     assert result["answered"] and result["extension"] == "8001" and result["transferred_to"] == "8003", result
     assert "IncomingCall" in seen and "CallConnected" in seen  # the duty phone took the caller
+
+
+async def test_a_caller_whose_audio_stops_is_ended_with_a_reason(dsn, pbx, caller_wav, tmp_path):
+    """The caller's phone dies mid-call (SIGKILL: no BYE, no more RTP): after the RTP timeout
+    the seat ends the call as lost on the network, and what was captured stays."""
+    from telephony.phone import SeatPhone
+
+    sip, passwords = pbx
+    await _seat(dsn, 1, SeatState.READY)
+    long_wav = tmp_path / "long.wav"
+    subprocess.run(["sox", str(caller_wav), str(caller_wav), str(caller_wav), str(long_wav)], check=True)
+    phones = Phones(sip, passwords)
+    try:
+        phones.add("8001")
+        phone = phones.phones["8001"]
+        phone.rtp_timeout = 2.0
+        phones.answer = {"8001"}
+        await phones.registered("8001")
+        caller = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "console.cli", "dial", sip.service_number, "--wav", str(long_wav), "--to",
+            sip.registrar, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(300):
+            if "CallConnected" in phones.kinds("8001"):
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(1.5)
+        caller.kill()
+        await caller.wait()
+        for _ in range(200):
+            if "CallEnded" in phones.kinds("8001"):
+                break
+            await asyncio.sleep(0.05)
+        frames = phone.line.frames_received
+    finally:
+        await phones.close()
+    ended = [e for e in phones.events["8001"] if type(e).__name__ == "CallEnded"][0]
+    assert ended.answered and ended.by == "network", ended
+    assert frames > 50  # a second and more of the caller, kept
+    assert SeatPhone  # the class under test
