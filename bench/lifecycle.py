@@ -3,14 +3,15 @@
 1. Simulates `--days` of the hotline (3,200 calls a day, units, call-backs, supervision and the
    warning worker; floor/city.py, the code of `hotline simulate --days N --units`) on a
    throwaway embedded server.
-2. Makes a year of data from that month: the month's tickets and events copied `--months - 1`
-   times, each copy 30 days earlier (deadlines and due dates moved with it) — the real
-   simulation's shape at a year's volume (~1.2 M tickets), loaded like a restore (the
+2. Makes a year of data from those days: their tickets and events (not their warnings)
+   copied `--copies - 1` times, each copy `--days` earlier (deadlines and due dates moved with
+   it) — the real simulation's shape at a year's volume (~1.2 M tickets), loaded like a restore (the
    open-ticket projection rebuilt once at the end rather than per row).
 3. Times, on the year: the unit rankings of the last month and of the whole year (`hotline
    rankings`), and one pass of the warning worker over the open tickets (`hotline worker`).
 
-    python bench/lifecycle.py [--days 30] [--months 12] [--calls-per-day 3200]
+    python bench/lifecycle.py [--days 30] [--copies 12] [--calls-per-day 3200]
+    python bench/lifecycle.py --days 10 --copies 37     # the same year from a shorter simulation
 
 Prints one JSON line: days, tickets, events, warnings, worker_lag_p99_ms, simulate_s,
 year_tickets, year_events, rankings_month_s, rankings_year_s, worker_pass_s, units_ranked.
@@ -46,29 +47,29 @@ from floor.city import CitySimulation  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
-# One copy of the month, `$1` months earlier: ids moved past the originals, times by 30 days.
+# Copy number $1 of the simulated days, $1 × $4 days earlier: ids moved past the originals.
 _COPY_TICKETS = """
 INSERT INTO tickets (id, ticket_no, idempotency_key, accepted_at, stored_at, ticket_type, urgency, channel,
                      handling_mode, category_code, caller_number, caller_name, address_code, address_text,
                      content, unit_code, kb_article_id, deadline_at, call_id, seat_id, agent_id)
-SELECT id + $1 * $2, to_char((accepted_at - $1 * interval '30 days') AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD')
+SELECT id + $1::bigint * $2::bigint, to_char((accepted_at - $1::int * $3::int * interval '1 day') AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD')
                      || substr(ticket_no, 9),
-       gen_random_uuid(), accepted_at - $1 * interval '30 days', stored_at, ticket_type, urgency, channel,
+       gen_random_uuid(), accepted_at - $1::int * $3::int * interval '1 day', stored_at, ticket_type, urgency, channel,
        handling_mode, category_code, caller_number, caller_name, address_code, address_text, content, unit_code,
-       kb_article_id, deadline_at - $1 * interval '30 days', NULL, seat_id, agent_id
-FROM tickets WHERE id <= $2
+       kb_article_id, deadline_at - $1::int * $3::int * interval '1 day', NULL, seat_id, agent_id
+FROM tickets WHERE id <= $2::bigint
 """
 _COPY_EVENTS = """
 INSERT INTO ticket_events (id, ticket_id, at, kind, status, unit_code, actor, note, payload)
-SELECT id + $1 * $3, ticket_id + $1 * $2, at - $1 * interval '30 days', kind, status, unit_code, actor, note,
+SELECT id + $1::bigint * $3::bigint, ticket_id + $1::bigint * $2::bigint, at - $1::int * $4::int * interval '1 day', kind, status, unit_code, actor, note,
        CASE WHEN payload ? 'due_at' AND kind IN ('deadline', 'extension_request')
                 THEN jsonb_set(payload, '{due_at}', to_jsonb(((payload->>'due_at')::timestamptz
-                                                              - $1 * interval '30 days')::text))
+                                                              - $1::int * $4::int * interval '1 day')::text))
             WHEN kind = 'supervision'
                 THEN jsonb_set(payload, '{answer_by}', to_jsonb(((payload->>'answer_by')::timestamptz
-                                                                 - $1 * interval '30 days')::text))
+                                                                 - $1::int * $4::int * interval '1 day')::text))
             ELSE payload END
-FROM ticket_events WHERE id <= $3 AND kind <> 'warning'
+FROM ticket_events WHERE id <= $3::bigint AND kind <> 'warning'
 """
 
 
@@ -87,22 +88,19 @@ async def prepare(dsn: str) -> None:
     await conn.close()
 
 
-async def grow_to_a_year(dsn: str, months: int) -> None:
+async def grow_to_a_year(dsn: str, days: int, copies: int) -> None:
     conn = await asyncpg.connect(dsn)
     try:
         tickets, events = await conn.fetchval("SELECT max(id) FROM tickets"), \
             await conn.fetchval("SELECT max(id) FROM ticket_events")
         await conn.execute("ALTER TABLE ticket_events DISABLE TRIGGER ticket_events_track_open")
-        for k in range(1, months):
-            await conn.execute(_COPY_TICKETS, k, tickets)
-            await conn.execute(_COPY_EVENTS, k, tickets, events)
-            print(f"\r  copied month {k + 1}/{months}", end="", file=sys.stderr, flush=True)
+        for k in range(1, copies):
+            await conn.execute(_COPY_TICKETS, k, tickets, days)
+            await conn.execute(_COPY_EVENTS, k, tickets, events, days)
+            print(f"\r  copied {k + 1}/{copies}", end="", file=sys.stderr, flush=True)
         print(file=sys.stderr)
         await conn.execute("ALTER TABLE ticket_events ENABLE TRIGGER ticket_events_track_open")
-        await conn.execute("""TRUNCATE ticket_open;
-            INSERT INTO ticket_open (ticket_id, status, since)
-            SELECT ticket_id, status, status_at FROM ticket_status
-            WHERE status NOT IN ('已回访', '已归档', '直办结')""")
+        await conn.execute("SELECT rebuild_open_tickets()")
         await conn.execute("SELECT setval('tickets_id_seq', (SELECT max(id) FROM tickets))")
         await conn.execute("SELECT setval('ticket_events_id_seq', (SELECT max(id) FROM ticket_events))")
         await conn.execute("VACUUM ANALYZE tickets")
@@ -118,7 +116,7 @@ async def timed(make) -> tuple[float, object]:
     return time.perf_counter() - began, result
 
 
-async def run(dsn: str, days: int, months: int, calls_per_day: int) -> dict:
+async def run(dsn: str, days: int, copies: int, calls_per_day: int) -> dict:
     await prepare(dsn)
     settings = LifecycleSettings()
     end = dt.datetime.now(SHANGHAI).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -127,15 +125,15 @@ async def run(dsn: str, days: int, months: int, calls_per_day: int) -> dict:
                                  progress=lambda now, r: print(f"\r  simulating {now:%Y-%m-%d %H:%M}",
                                                                end="", file=sys.stderr, flush=True)).run()
     print(file=sys.stderr)
-    await grow_to_a_year(dsn, months)
+    await grow_to_a_year(dsn, days, copies)
     conn = await asyncpg.connect(dsn)
     try:
         year_tickets = await conn.fetchval("SELECT count(*) FROM tickets")
         year_events = await conn.fetchval("SELECT count(*) FROM ticket_events")
-        year_start = end - dt.timedelta(days=30 * months)
+        year_start = end - dt.timedelta(days=days * copies)
         runs = []
         for _ in range(3):
-            month_s, ranked = await timed(lambda: unit_rankings(conn, start, end, settings, end))
+            month_s, ranked = await timed(lambda: unit_rankings(conn, end - dt.timedelta(days=30), end, settings, end))
             year_s, _ = await timed(lambda: unit_rankings(conn, year_start, end, settings, end))
             runs.append((month_s, year_s))
         store = LifecycleStore(conn)
@@ -155,11 +153,11 @@ async def run(dsn: str, days: int, months: int, calls_per_day: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--days", type=int, default=30)
-    parser.add_argument("--months", type=int, default=12)
+    parser.add_argument("--copies", type=int, default=12, help="the simulated days copied back this many times")
     parser.add_argument("--calls-per-day", type=int, default=3200)
     args = parser.parse_args()
     with scratch_server("hotline-bench-lifecycle-") as dsn:
-        print(json.dumps(asyncio.run(run(dsn, args.days, args.months, args.calls_per_day)), ensure_ascii=False))
+        print(json.dumps(asyncio.run(run(dsn, args.days, args.copies, args.calls_per_day)), ensure_ascii=False))
 
 
 if __name__ == "__main__":
