@@ -52,8 +52,7 @@ _COPY_TICKETS = """
 INSERT INTO tickets (id, ticket_no, idempotency_key, accepted_at, stored_at, ticket_type, urgency, channel,
                      handling_mode, category_code, caller_number, caller_name, address_code, address_text,
                      content, unit_code, kb_article_id, deadline_at, call_id, seat_id, agent_id)
-SELECT id + $1::bigint * $2::bigint, to_char((accepted_at - $1::int * $3::int * interval '1 day') AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD')
-                     || substr(ticket_no, 9),
+SELECT id + $1::bigint * $2::bigint, ticket_no || '~' || $1::text,  -- a copy's number says so
        gen_random_uuid(), accepted_at - $1::int * $3::int * interval '1 day', stored_at, ticket_type, urgency, channel,
        handling_mode, category_code, caller_number, caller_name, address_code, address_text, content, unit_code,
        kb_article_id, deadline_at - $1::int * $3::int * interval '1 day', NULL, seat_id, agent_id

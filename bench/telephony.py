@@ -190,8 +190,8 @@ async def seats_and_calls(dsn: str, pbx_dsn: str, workdir: Path, calls: int, wav
             phone.close()
         await engine.settle(0.5)
     finally:
+        pbx.stop(plan)  # first: nothing may leave it running
         await engine.stop()
-        pbx.stop(plan)
     setups = [r["setup_ms"] for r in results if r["answered"]]
     partials = [(s["first_partial"] - s["answered_at"]) * 1000 for s in state.values()
                 if "first_partial" in s and "answered_at" in s]
