@@ -147,7 +147,8 @@ class SeatPhone:
     """The SIP phone of one seat. `on_event` receives PhoneEvents on the loop's thread."""
 
     def __init__(self, engine: SipEngine, settings: SipSettings, extension: str, password: str,
-                 on_event: Callable[[PhoneEvent], None], register: bool = True, rtp_timeout: float = RTP_TIMEOUT):
+                 on_event: Callable[[PhoneEvent], None], register: bool = True,
+                 rtp_timeout: float = RTP_TIMEOUT):
         self.engine, self.settings, self.extension = engine, settings, extension
         self.on_event = on_event
         self.call: _Call | None = None
@@ -162,9 +163,8 @@ class SeatPhone:
             credential = pj.AuthCredInfo("digest", "*", extension, 0, password)
             credential.algoType = pj.PJSIP_AUTH_ALGORITHM_MD5  # what registrars ask; unset, PJSIP 2.15 refuses
             config.sipConfig.authCreds.append(credential)
-        config.mediaConfig.transportConfig.port = 0  # any free RTP port: many seats per host
-        if register:
             config.sipConfig.proxies.append(f"sip:{settings.registrar_host}:{settings.registrar_port};lr")
+        config.mediaConfig.transportConfig.port = 0  # any free RTP port: many seats per host
         self.account = _Account(self)
         try:
             self.account.create(config)
