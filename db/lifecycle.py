@@ -128,15 +128,12 @@ class LifecycleStore:
         oldest reply first, with the unit's reply."""
         return await self.db.fetch(
             """SELECT t.id, t.ticket_no, t.ticket_type, t.caller_number, t.content, t.address_text,
-                      r.at AS replied_at, r.note AS reply, r.unit_code, u.name AS unit_name
+                      r.at AS replied_at, r.note AS reply, s.unit_code, u.name AS unit_name
                FROM ticket_open s JOIN tickets t ON t.id = s.ticket_id
-               CROSS JOIN LATERAL (SELECT e.at, e.note,
-                                          (SELECT d.unit_code FROM ticket_events d WHERE d.ticket_id = t.id
-                                             AND d.kind = 'status' AND d.unit_code IS NOT NULL
-                                           ORDER BY d.id DESC LIMIT 1) AS unit_code
+               CROSS JOIN LATERAL (SELECT e.at, e.note
                                    FROM ticket_events e WHERE e.ticket_id = t.id AND e.kind = 'status'
                                      AND e.status = '已办结' ORDER BY e.id DESC LIMIT 1) r
-               LEFT JOIN units u ON u.code = r.unit_code
+               LEFT JOIN units u ON u.code = s.unit_code
                WHERE s.status = '已办结' AND r.at < $1
                ORDER BY r.at, t.id""", replied_before)
 

@@ -15,6 +15,8 @@ from typing import Callable
 
 from domain.sip import SipSettings
 from domain.vocabulary import CallPhase
+from telephony.engine import SipEngine
+from telephony.phone import CallEnded, DtmfPressed, IncomingCall as PhoneRings, Registered, SeatPhone
 
 from .lines import IncomingCall
 from .session import CallSession, KeyPressed, PhoneStatus
@@ -45,9 +47,6 @@ class PhoneLine:
 
     async def start(self) -> None:
         """Start SIP on this loop and register the seat's extension."""
-        from telephony.engine import SipEngine
-        from telephony.phone import SeatPhone
-
         self.engine = await SipEngine.acquire(self.sip.transport)
         self.phone = SeatPhone(self.engine, self.sip, self.extension, self.password, self._on_event)
         self.session.emit(PhoneStatus(False, f"分机{self.extension}注册中…"))
@@ -58,11 +57,9 @@ class PhoneLine:
         task.add_done_callback(self._tasks.discard)
 
     def _on_event(self, event) -> None:
-        from telephony.phone import CallEnded, DtmfPressed, IncomingCall, Registered
-
         if isinstance(event, Registered):
             self.session.emit(PhoneStatus(event.ok, f"分机{self.extension}{event.reason}"))
-        elif isinstance(event, IncomingCall):
+        elif isinstance(event, PhoneRings):
             self._later(self._ring(_PhoneCall(self, event.caller, event.line)))
         elif isinstance(event, CallEnded) and not event.answered:
             if self.session.phase == CallPhase.RINGING:  # the caller gave up before the answer

@@ -9,7 +9,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pjsua2 as pj
 
 from speech.audio import WavSource
@@ -162,7 +161,3 @@ async def dial(engine: SipEngine, target: str, pcm: bytes, caller: str, domain: 
         return await call.run(target, answer_timeout)
     finally:
         call.close()
-
-
-def silence_pcm(seconds: float) -> bytes:
-    return np.zeros(int(seconds * 16000), dtype="<i2").tobytes()

@@ -54,7 +54,6 @@ class SipEngine:
         self.transport, self.port, self.log_level = transport, port, log_level
         self.endpoint: pj.Endpoint | None = None
         self._poller: asyncio.Task | None = None
-        self.local_port = 0
         self.users = 0  # PhoneLines sharing it (acquire / release)
 
     @classmethod
@@ -93,8 +92,7 @@ class SipEngine:
             ep.libInit(cfg)
             tc = pj.TransportConfig()
             tc.port = self.port
-            transport_id = ep.transportCreate(TRANSPORTS[self.transport], tc)
-            self.local_port = ep.transportGetInfo(transport_id).localName.rsplit(":", 1)[-1]
+            ep.transportCreate(TRANSPORTS[self.transport], tc)
             ep.libStart()
         except pj.Error as exc:
             ep.libDestroy()

@@ -104,6 +104,14 @@ class Phones:
             await asyncio.sleep(0.05)
         raise AssertionError(f"not registered as expected: { {x: self.events[x] for x in extensions} }")
 
+    async def until(self, extension: str, kind: str, seconds: float = 15) -> None:
+        """Wait until the phone has seen an event of this kind (fail after `seconds`)."""
+        for _ in range(int(seconds * 20)):
+            if kind in self.kinds(extension):
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"{extension} never saw {kind}: {self.kinds(extension)}")
+
     def kinds(self, extension: str) -> list[str]:
         return [type(e).__name__ for e in self.events[extension]]
 
@@ -122,6 +130,26 @@ async def _dial(sip: SipSettings, wav: Path, *extra: str, timeout: float = 40) -
     lines = out.decode().strip().splitlines()
     assert lines, err.decode()[-2000:]
     return json.loads(lines[-1]), process
+
+
+async def _softphone(sip: SipSettings, passwords: Path, extension: str, *behaviour: str):
+    """A seat phone in a process of its own (telephony.softphone), registered."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "telephony.softphone", "--extension", extension, "--registrar", sip.registrar,
+        "--domain", sip.domain, *behaviour, "--seconds", "40", cwd=REPO, stdout=subprocess.PIPE,
+        env={**os.environ, "HOTLINE_SIP_PASSWORDS": str(passwords)})
+    try:
+        assert json.loads(await asyncio.wait_for(process.stdout.readline(), 20))["ok"] is True  # registered
+    except BaseException:
+        process.kill()
+        raise
+    return process
+
+
+async def _events_of(process) -> list[str]:
+    """Stop a softphone; the kinds of event it saw."""
+    process.terminate()
+    return [json.loads(line)["event"] for line in (await process.communicate())[0].decode().splitlines()]
 
 
 @pytest.fixture(scope="module")
@@ -205,21 +233,16 @@ async def test_an_unanswered_seat_passes_the_call_to_the_next(dsn, pbx, caller_w
     sip, passwords = pbx
     await _seat(dsn, 1, SeatState.READY)
     await _seat(dsn, 2, SeatState.READY)
-    silent = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "telephony.softphone", "--extension", "8001", "--registrar", sip.registrar,
-        "--domain", sip.domain, "--never-answer", "--seconds", "40", cwd=REPO, stdout=subprocess.PIPE,
-        env={**os.environ, "HOTLINE_SIP_PASSWORDS": str(passwords)})
+    silent = await _softphone(sip, passwords, "8001", "--never-answer")
     phones = Phones(sip, passwords)
     try:
-        assert json.loads(await asyncio.wait_for(silent.stdout.readline(), 20))["ok"] is True  # registered
         phones.add("8002")
         phones.answer = {"8002"}
         await phones.registered("8002")
         result, _ = await _dial(sip, caller_wav)
     finally:
         await phones.close()
-        silent.terminate()
-        seen = [json.loads(line)["event"] for line in (await silent.communicate())[0].decode().splitlines()]
+        seen = await _events_of(silent)
     assert result["answered"] and result["extension"] == "8002", result
     assert result["setup_ms"] >= sip.ring_seconds * 1000  # seat 1 rang out first
     assert seen.count("IncomingCall") == 1 and "CallEnded" in seen and "CallConnected" not in seen
@@ -337,21 +360,14 @@ async def test_hold_resume_and_blind_transfer(dsn, pbx, caller_wav, tmp_path):
     await _seat(dsn, 1, SeatState.READY)
     long_wav = tmp_path / "long.wav"
     subprocess.run(["sox", str(caller_wav), str(caller_wav), str(long_wav)], check=True)
-    target = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "telephony.softphone", "--extension", "8003", "--registrar", sip.registrar,
-        "--domain", sip.domain, "--answer-after", "0.2", "--seconds", "40", cwd=REPO, stdout=subprocess.PIPE,
-        env={**os.environ, "HOTLINE_SIP_PASSWORDS": str(passwords)})
+    target = await _softphone(sip, passwords, "8003", "--answer-after", "0.2")
     phones = Phones(sip, passwords)
     try:
-        assert json.loads(await asyncio.wait_for(target.stdout.readline(), 20))["ok"] is True
         phone = phones.add("8001")
         phones.answer = {"8001"}
         await phones.registered("8001")
         dialled = asyncio.create_task(_dial(sip, long_wav))
-        for _ in range(200):
-            if "CallConnected" in phones.kinds("8001"):
-                break
-            await asyncio.sleep(0.05)
+        await phones.until("8001", "CallConnected")
         await asyncio.sleep(0.5)
         phone.hold()
         await asyncio.sleep(1.0)
@@ -362,8 +378,7 @@ async def test_hold_resume_and_blind_transfer(dsn, pbx, caller_wav, tmp_path):
         result, _ = await dialled
     finally:
         await phones.close()
-        target.terminate()
-        seen = [json.loads(line)["event"] for line in (await target.communicate())[0].decode().splitlines()]
+        seen = await _events_of(target)
     ended = [e for e in phones.events["8001"] if type(e).__name__ == "CallEnded"][0]
     assert ended.answered and ended.by == "agent"
     assert result["answered"] and result["extension"] == "8001" and result["transferred_to"] == "8003", result
@@ -373,8 +388,6 @@ async def test_hold_resume_and_blind_transfer(dsn, pbx, caller_wav, tmp_path):
 async def test_a_caller_whose_audio_stops_is_ended_with_a_reason(dsn, pbx, caller_wav, tmp_path):
     """The caller's phone dies mid-call (SIGKILL: no BYE, no more RTP): after the RTP timeout
     the seat ends the call as lost on the network, and what was captured stays."""
-    from telephony.phone import SeatPhone
-
     sip, passwords = pbx
     await _seat(dsn, 1, SeatState.READY)
     long_wav = tmp_path / "long.wav"
@@ -389,21 +402,14 @@ async def test_a_caller_whose_audio_stops_is_ended_with_a_reason(dsn, pbx, calle
         caller = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "console.cli", "dial", sip.service_number, "--wav", str(long_wav), "--to",
             sip.registrar, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        for _ in range(300):
-            if "CallConnected" in phones.kinds("8001"):
-                break
-            await asyncio.sleep(0.05)
+        await phones.until("8001", "CallConnected")
         await asyncio.sleep(1.5)
         caller.kill()
         await caller.wait()
-        for _ in range(200):
-            if "CallEnded" in phones.kinds("8001"):
-                break
-            await asyncio.sleep(0.05)
+        await phones.until("8001", "CallEnded")
         frames = phone.line.frames_received
     finally:
         await phones.close()
     ended = [e for e in phones.events["8001"] if type(e).__name__ == "CallEnded"][0]
     assert ended.answered and ended.by == "network", ended
     assert frames > 50  # a second and more of the caller, kept
-    assert SeatPhone  # the class under test

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -83,3 +84,11 @@ def article_vectors_progress():
     with count_progress("sentence vectors") as progress:
         task = progress.add_task("vectors", total=None)
         yield lambda done, total: progress.update(task, completed=done, total=total)
+
+
+def parse_day(value: str, name: str) -> dt.date:
+    """A day given on the command line (`name` is its option), or a clear error."""
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{name} must look like 2026-12-01, got {value!r}") from None

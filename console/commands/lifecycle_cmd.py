@@ -30,7 +30,7 @@ from domain.lifecycle import RULES, Request, Role, Step
 from domain.settings import load_settings
 from domain.workdays import SHANGHAI
 
-from .common import database, err, out, ready, run
+from .common import database, err, out, parse_day, ready, run
 
 log = logging.getLogger(__name__)
 DB_ROLE = {Role.HOTLINE: "agent", Role.UNIT: "unit", Role.SUPERVISOR: "supervisor"}
@@ -139,13 +139,6 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
-def _day(value: str, name: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"{name} must look like 2026-12-01, got {value!r}") from None
-
-
 def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return (dt.datetime.combine(start, dt.time(0), SHANGHAI),
             dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), SHANGHAI))
@@ -162,7 +155,7 @@ RATE_COLUMNS = ("按时签收率", "按时联系率", "按期办结率", "退单
 
 
 def cmd_rankings(args: argparse.Namespace) -> int:
-    start, end = _day(args.start, "--from"), _day(args.end, "--to")
+    start, end = parse_day(args.start, "--from"), parse_day(args.end, "--to")
     if end < start:
         raise ValueError("--to is before --from")
     if args.screen:

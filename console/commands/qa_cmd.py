@@ -11,7 +11,7 @@ from rich.table import Table
 from db import config
 from domain.workdays import SHANGHAI
 
-from .common import REPO_ROOT, database, out, ready, run
+from .common import REPO_ROOT, database, out, parse_day, ready, run
 
 
 def default_qa_file() -> Path:
@@ -22,10 +22,7 @@ def default_qa_file() -> Path:
 def _day(value: str | None) -> dt.date:
     if not value:  # the inspection is of yesterday's calls
         return dt.datetime.now(SHANGHAI).date() - dt.timedelta(days=1)
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"--date must look like 2026-11-22, got {value!r}") from None
+    return parse_day(value, "--date")
 
 
 def cmd_qa(args: argparse.Namespace) -> int:

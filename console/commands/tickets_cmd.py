@@ -16,20 +16,13 @@ from domain.tickets import normalize_phone
 from domain.vocabulary import TicketStatus
 from domain.workdays import SHANGHAI, now
 
-from .common import database, out, ready, run
+from .common import database, out, parse_day, ready, run
 
 SHOWN = 20
 TODAY = argparse.Namespace(date=None, start=None, end=None, any_date=False, status=None, caller=None,
                            address=None, unit=None, number=None, csv=None)
 CSV_COLUMNS = ("工单号", "受理时间", "类型", "紧急程度", "办理方式", "状态", "承办单位", "办理时限", "来电号码",
                "地址", "诉求")
-
-
-def _day(value: str, name: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"{name} must look like 2026-12-01, got {value!r}") from None
 
 
 def period(args: argparse.Namespace) -> tuple[dt.datetime | None, dt.datetime | None, str]:
@@ -40,11 +33,11 @@ def period(args: argparse.Namespace) -> tuple[dt.datetime | None, dt.datetime | 
     if args.date and (args.start or args.end):
         raise ValueError("give --date, or --from and --to, not both")
     if args.date:
-        day = _day(args.date, "--date")
+        day = parse_day(args.date, "--date")
         return midnight(day), midnight(day + dt.timedelta(days=1)), str(day)
     if args.start or args.end:
-        start = _day(args.start, "--from") if args.start else None
-        end = _day(args.end, "--to") if args.end else None
+        start = parse_day(args.start, "--from") if args.start else None
+        end = parse_day(args.end, "--to") if args.end else None
         if start and end and end < start:
             raise ValueError("--to is before --from")
         return (midnight(start) if start else None, midnight(end + dt.timedelta(days=1)) if end else None,

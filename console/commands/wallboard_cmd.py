@@ -18,7 +18,7 @@ from floor.reference import load_reference
 
 from common.paths import data_dir
 
-from .common import database, default_seats_file, err, run
+from .common import database, default_seats_file, err, parse_day, run
 
 
 def cmd_wallboard(args: argparse.Namespace) -> int:
@@ -55,7 +55,7 @@ def _simulate_days(args: argparse.Namespace) -> int:
         raise ValueError("--calls-per-day must be from 1 to 100000")
     settings = load_settings()
     today = dt.datetime.now(SHANGHAI).replace(hour=0, minute=0, second=0, microsecond=0)
-    start = (dt.datetime.combine(_day(args.start), dt.time(), SHANGHAI) if args.start
+    start = (dt.datetime.combine(parse_day(args.start, "--start"), dt.time(), SHANGHAI) if args.start
              else today - dt.timedelta(days=args.days))
 
     def progress(now: dt.datetime, result) -> None:
@@ -76,13 +76,6 @@ def _simulate_days(args: argparse.Namespace) -> int:
     err.print()
     print(json.dumps(result, ensure_ascii=False))
     return 0
-
-
-def _day(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"--start must be a date like 2026-11-01, not {value!r}") from None
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
