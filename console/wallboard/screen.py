@@ -55,13 +55,22 @@ class FloorScreen(Screen):
             counts[state] = counts.get(state, 0) + 1
             if (alert := tile.view.alert(now, self.limits)):
                 alerts.append(alert)
-        self.query_one(FiguresPanel).show_counts(counts, alerts)
+        if panel := self._figures():
+            panel.show_counts(counts, alerts)
+
+    def _figures(self) -> FiguresPanel | None:
+        """The figures panel; None while the screen is being taken down (a last tick may
+        come after its widgets are gone when the app exits)."""
+        found = self.query(FiguresPanel)
+        return found.first() if found else None
 
     def show_connection(self, online: bool) -> None:
-        self.query_one(FiguresPanel).show_connection(online)
+        if panel := self._figures():
+            panel.show_connection(online)
 
     def show_figures(self, figures: dict) -> None:
-        self.query_one(FiguresPanel).show_figures(figures)
+        if panel := self._figures():
+            panel.show_figures(figures)
 
     def focused_seat(self) -> int | None:
         return self.focused.view.seat_id if isinstance(self.focused, SeatTile) else None
