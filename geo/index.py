@@ -20,7 +20,7 @@ from common.zhtext import SoundKey
 
 from .text import normalize_name
 
-CACHE_VERSION = 5
+CACHE_VERSION = 6
 ROOM_BITS = 17  # a room key is building row << 17 | unit·floor·door (5 digits)
 _HOUSE_NO = re.compile(r"^(\d+(?:-\d+)?)号$")
 _BUILDING_NO = re.compile(r"^(\d+)号楼$")
@@ -35,6 +35,18 @@ _SHORT_SUFFIXES = {
 
 
 _ADDRESS_FIELDS = tuple(f.name for f in fields(Address))
+# A short form that is also an everyday word names nothing: 桓公路社区 → 桓公路 is the road,
+# 路口村 → 路口 is any junction, 西北村 → 西北 a direction.
+_ROAD_END = ("路", "街", "巷", "大道", "胡同")
+_DIRECTIONS = set("东西南北中前后左右上下内外里")
+_COMMON_WORDS = {"路口", "十字", "十字路", "交叉", "附近", "对面", "中心", "花园", "公园", "广场",
+                 "市场", "医院", "学校", "新村", "大街", "小区", "开发区"}
+
+
+def says_nothing(short: str) -> bool:
+    """Whether a short form (suffix dropped) is a road, a direction or an everyday word."""
+    return (short.endswith(_ROAD_END) or short in _COMMON_WORDS
+            or all(ch in _DIRECTIONS for ch in short))
 
 
 def house_number(text: str) -> str | None:
@@ -94,7 +106,8 @@ class AddressIndex:
             add_name(text, kind, ref)
             for suffix in _SHORT_SUFFIXES[kind]:
                 if text.endswith(suffix) and len(text) - len(suffix) >= 2:
-                    add_name(text[: -len(suffix)], kind, ref, short=True)
+                    if not says_nothing(text[: -len(suffix)]):
+                        add_name(text[: -len(suffix)], kind, ref, short=True)
                     break
 
         seen_towns: set[str] = set()

@@ -66,6 +66,31 @@ _PLACE_SUFFIXES = ("花园", "家园", "华庭", "雅苑", "名邸", "府邸", "
 
 _SAID_AFTER_NAMES = ("小区", "生活区", "家属院")
 
+# A compound named like a road (共青团路, 华光路南九巷, 柳泉路南首): said alone it is the road
+# as often as the compound, so it is weak evidence unless 小区/院 … follows.
+_ROAD_END = ("路", "街", "巷", "大道", "胡同")
+_COMPOUND_END = ("小区", "宿舍", "宿舍楼", "家属院", "家属楼", "生活区", "院", "花园", "家园", "公寓",
+                 "大厦", "新村", "苑", "园", "庭", "城", "府", "居")
+ROAD_LIKE_FACTOR = 0.45
+# Words after a place that make it a landmark for another place said later
+# (中德亚运村西邻尚城名府, 张店-中润华侨城-兴业花园): the later place is the address.
+_RELATIONS = ("斜对过", "斜对面", "对过", "对面", "附近", "旁边", "隔壁", "周边", "后面", "前面",
+              "后边", "前边", "东邻", "西邻", "南邻", "北邻", "东临", "西临", "南临", "北临", "东侧",
+              "西侧", "南侧", "北侧", "以东", "以西", "以南", "以北", "东面", "西面", "南面", "北面",
+              "往东", "往西", "往南", "往北", "向东", "向西", "向南", "向北", "东行", "西行", "南行",
+              "北行", "-")
+LANDMARK_FACTOR = 0.3
+# Said with nothing after it, "near X" still places the caller at X (X附近有人烧垃圾); "opposite
+# X" or "west of X" does not: X is then only a candidate.
+_NEAR = ("附近", "周边", "旁边", "一带", "-")
+BESIDE_FACTOR = 0.6
+# Two roads joined by one of these, or followed by a junction word, are an intersection.
+_JOINS = ("与", "和", "跟", "同", "及", "-", "交")
+_JUNCTIONS = ("交叉口", "交叉路口", "十字路口", "路口", "交汇处", "交汇", "交界处", "交界", "交口", "口")
+DROP_QUALITY = {3: 0.6, 4: 0.8}  # a name heard with one character missing, by its length
+FIRST_DROP_FACTOR = 0.8
+INSERT_QUALITY = 0.85  # a name heard with one extra character inside (a particle, a stray sound)
+
 
 @dataclass(frozen=True, slots=True)
 class Mention:
@@ -94,6 +119,7 @@ class MatchResult:
     matches: tuple[AddressMatch, ...]
     confident: bool
     elapsed_ms: float
+    intersection: Address | None = None  # 柳泉路与政通路交叉口: two roads, placed by town
 
     @property
     def best(self) -> AddressMatch | None:
@@ -106,6 +132,8 @@ class _Scored:
     score: float
     anchor: float  # the part of the score that comes from names (confidence rests on it)
     evidence: tuple[str, ...]
+    place: tuple[int, int] | None = None  # where the row's own name (or gate) was said
+    place_name: int = -1
 
 
 def _overlaps(a: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
@@ -138,6 +166,17 @@ def _bounded(text) -> str:
     return (text if isinstance(text, str) else str(text or ""))[-MAX_INPUT:]
 
 
+def _road_like(name: str, roads: set[str]) -> bool:
+    """共青团路, 华光路南九巷, 柳泉路南首, 洪沟路南二村: a compound named as a road or a part of one."""
+    if name.endswith(_ROAD_END) or name in roads:
+        return True
+    for i in range(2, len(name)):
+        if name[:i] in roads:
+            rest = _DIGIT_RUN.sub("", name[i:]).replace("号", "")
+            return len(rest) <= 3 and not rest.endswith(_COMPOUND_END)
+    return False
+
+
 def _length_factor(n: int) -> float:
     """Longer names are stronger evidence: 2 chars 0.75, 3 chars 0.9, 4 chars 1.0 … 1.2."""
     return {2: 0.75, 3: 0.9}.get(n, min(1.2, 1.0 + 0.05 * (n - 4)))
@@ -163,6 +202,15 @@ class AddressMatcher:
                     and name.ref in index.village_ranges:
                 for ch in set(name.key) - {village_suffix}:
                     self._villages_by_sound[ch].append(i)
+        # road → the places (district, town, community) of its rows, for intersections
+        self._road_places: dict[str, dict[tuple[str, str, str], Address]] = defaultdict(dict)
+        for row in index.rows:
+            if row.road and row.level in ("door", "compound"):
+                self._road_places[normalize_name(row.road)].setdefault(
+                    (row.district_code, row.town_code, row.community_code), row)
+        road_names = {name.text for name in index.names if name.kind == ROAD}
+        self._road_like = {name.ref for name in index.names
+                           if name.kind == COMPOUND and _road_like(name.text, road_names)}
         self._cores: dict[int, str] = {}  # name → sound key of its distinctive core
         for i, name in enumerate(index.names):
             core = _GENERIC_END.sub("", _NOT_CORE.sub("", name.text))
@@ -207,6 +255,11 @@ class AddressMatcher:
                 continue  # 松岭西路161号 is not 松岭西路169号
             found[(n, aligned.dest_start)] = Mention(
                 n, aligned.dest_start, aligned.dest_end, FUZZY_FACTOR * aligned.score / 100)
+        for n, _ in grams.most_common(300):
+            if n not in exact_names:
+                for m in self._edited(n, key, norm):
+                    if (n, m.start) not in found or found[(n, m.start)].quality < m.quality:
+                        found[(n, m.start)] = m
         # roads and villages next to a house number, their names half heard (般街43号, 于村48号)
         for start, _, number in houses or ():
             window_start = max(0, start - ROAD_WINDOW)
@@ -221,6 +274,28 @@ class AddressMatcher:
                 if (n, begin) not in found:
                     found[(n, begin)] = Mention(n, begin, start, FUZZY_FACTOR * aligned.score / 100)
         return _drop_shadowed([self._with_suffix(m, norm) for m in found.values()])
+
+    def _edited(self, n: int, key: str, norm: str) -> list[Mention]:
+        """Name `n` heard with one character dropped or one extra character inside it
+        (新时代 → 新代, 齐盛花园 → 齐盛呃花园): exact on every other sound."""
+        name = self.index.names[n]
+        k = name.key
+        if len(k) < 3 or name.short or any(ch.isdigit() for ch in name.text):
+            return []
+        out = []
+        drop = DROP_QUALITY.get(len(k), 0.85)
+        for i in range(len(k)):  # without the first sound, weaker: 光生活区 is also 华光生活区
+            at = key.find(k[:i] + k[i + 1:])
+            if at >= 0:
+                out.append(Mention(n, at, at + len(k) - 1, drop * (FIRST_DROP_FACTOR if i == 0 else 1.0)))
+        for i in range(1, len(k)):
+            at = key.find(k[:i])
+            while at >= 0:
+                if key.startswith(k[i:], at + i + 1):
+                    out.append(Mention(n, at, at + len(k) + 1, INSERT_QUALITY))
+                    break
+                at = key.find(k[:i], at + 1)
+        return [m for m in out if not any(ch.isdigit() for ch in norm[m.start:m.end])]
 
     def _with_suffix(self, m: Mention, norm: str) -> Mention:
         """A compound name said with 小区 after it covers the 小区 too (卫生防疫站小区)."""
@@ -298,6 +373,11 @@ class AddressMatcher:
         scored.sort(key=lambda s: (-s.score, s.row))
         confident = bool(scored) and scored[0].anchor >= MIN_SCORE and (
             len(scored) < 2 or scored[0].score - self._rival(scored).score >= MIN_MARGIN)
+        junction = self._intersection(norm, by_kind, houses)
+        if junction is not None and confident:
+            # the roads place the caller; a compound counts only when named apart from them
+            confident = scored[0].place is not None and scored[0].place[0] >= junction[1] \
+                and self.index.names[scored[0].place_name].kind == COMPOUND
         matches = []
         room = self._room(scored[0].row, norm) if scored else None
         for rank, s in enumerate(scored[:k]):
@@ -309,7 +389,55 @@ class AddressMatcher:
             address = room if rank == 0 and room else index.rows[s.row]
             matches.append(AddressMatch(address, round(s.score, 2), round(confidence, 3), s.evidence))
         return MatchResult(text, norm, tuple(matches), confident,
-                           (time.perf_counter() - started) * 1000)
+                           (time.perf_counter() - started) * 1000,
+                           junction[0] if junction else None)
+
+    def _intersection(self, norm: str, by_kind, houses) -> tuple[Address, int] | None:
+        """Two roads said as a junction (A路与B路交叉口, A路B路路口, A路和B路) → the
+        intersection placed in the district and town (and community) both roads share,
+        with the end of the span it was said in."""
+        index = self.index
+        roads = sorted((m for m in by_kind.get(ROAD, ()) if m.quality >= HOMOPHONE_QUALITY),
+                       key=lambda m: m.start)
+        numbered = {s for s, _, _ in houses}
+        for a in roads:
+            for b in roads:
+                if b.start < a.end or b.start > a.end + 1 or b.end in numbered:
+                    continue
+                ref_a, ref_b = index.names[a.name].ref, index.names[b.name].ref
+                joined = norm[a.end:b.start]
+                junction = norm[b.end:].startswith(_JUNCTIONS)
+                if ref_a == ref_b or not (junction or (joined and joined in _JOINS)):
+                    continue
+                said = {index.names[m.name].ref for m in by_kind.get(DISTRICT, ())}
+                place = self._junction_place(ref_a, ref_b, said)
+                if place is not None:
+                    return place, b.end
+        return None
+
+    def _junction_place(self, road_a: str, road_b: str, districts: set) -> Address | None:
+        """Where both roads have rows: the town they share most, and its community when
+        only one community has both."""
+        a, b = self._road_places.get(road_a, {}), self._road_places.get(road_b, {})
+        shared_towns = {k[:2] for k in a} & {k[:2] for k in b}
+        if districts:
+            shared_towns = {t for t in shared_towns if t[0] in districts} or shared_towns
+        if not shared_towns:
+            return None
+        weight = Counter(k[:2] for k in (*a, *b) if k[:2] in shared_towns)
+        town = max(sorted(shared_towns), key=lambda t: weight[t])
+        communities = sorted(k for k in a if k[:2] == town and k in b)
+        one_community = len(communities) == 1
+        row = a[communities[0]] if one_community else next(r for k, r in sorted(a.items()) if k[:2] == town)
+        name = f"{road_a}与{road_b}交叉口"
+        place = row.district + row.town + (row.community if one_community else "")
+        return Address(
+            address_code=row.community_code if one_community else row.town_code, level="intersection",
+            district_code=row.district_code, district=row.district, town_code=row.town_code,
+            town=row.town, community_code=row.community_code if one_community else "",
+            community=row.community if one_community else "", grid_code="", grid="",
+            road=name, house_no="", compound="", building="", full_address=f"淄博市{place}{name}",
+            aliases=())
 
     def _rival(self, scored: list[_Scored]) -> _Scored:
         """The best candidate that is another place (not the top row's compound or building)."""
@@ -336,6 +464,29 @@ class AddressMatcher:
                 return replace(row, address_code=row.address_code + room_key, level="room",
                                building=row.building + said, full_address=row.full_address + said)
         return None
+
+    def _said_as_road(self, m: Mention, compound_i: int, norm: str, houses) -> bool:
+        """A road-like compound name said as a road: a house number, a relation word
+        (以北, 附近) or another road of a junction follows it (共青团路62号, 共青团路以北)."""
+        if compound_i not in self._road_like or m.end - m.start > len(self.index.names[m.name].key):
+            return False
+        rest = norm[m.end:]
+        return rest.startswith(_RELATIONS + _JOINS + _JUNCTIONS) or any(s == m.end for s, _, _ in houses)
+
+    def _landmark_factor(self, m: Mention, norm: str, by_kind) -> float:
+        """LANDMARK_FACTOR when a relation word follows the place and another place is
+        named after it (X附近Y, X西邻Y, 区-X-Y); 1 otherwise."""
+        rest = norm[m.end:]
+        if rest.startswith("的"):
+            rest = rest[1:]
+        if not rest.startswith(_RELATIONS):
+            return 1.0
+        ref = self.index.names[m.name].ref
+        later = any(o.start >= m.end and o.quality >= 0.85 and self.index.names[o.name].ref != ref
+                    for kind in (COMPOUND, COMMUNITY) for o in by_kind.get(kind, ()))
+        if later:
+            return LANDMARK_FACTOR
+        return 1.0 if rest.startswith(_NEAR) else BESIDE_FACTOR
 
     @staticmethod
     def _village_gap(norm: str, end: int) -> int:
@@ -373,7 +524,9 @@ class AddressMatcher:
             m = best(COMPOUND, compound_i, W_COMPOUND)
             if m is not None:
                 name = index.names[m.name]
-                anchor += weight(m, W_COMPOUND) * _length_factor(len(name.text))
+                anchor += weight(m, W_COMPOUND) * _length_factor(len(name.text)) * (
+                    self._landmark_factor(m, norm, by_kind)
+                    * (ROAD_LIKE_FACTOR if self._said_as_road(m, compound_i, norm, houses) else 1.0))
                 used.append((m.start, m.end))
                 end = m.end
                 evidence.append(f"小区:{name.text}")
@@ -395,6 +548,7 @@ class AddressMatcher:
                 evidence.append(f"门牌:{compound.road}{compound.house_no}")
             if end is None:
                 return None
+            main = m or gate
             if building_no is not None:
                 span = number_at(end, buildings, BUILDING_GAP, lambda v: v == building_no)
                 if span is None:
@@ -413,6 +567,7 @@ class AddressMatcher:
                      lambda r: number_at(r.end, houses, 0, lambda v: v == number))
             if m is None:
                 return None
+            main = m
             anchor += weight(m, W_ROAD_NUMBER)
             used += [(m.start, m.end), number_at(m.end, houses, 0, lambda v: v == number)]
             evidence.append(f"门牌:{row.road}{row.house_no}")
@@ -428,7 +583,9 @@ class AddressMatcher:
                 m = best(COMMUNITY, row.community_code, W_COMMUNITY)
             if m is None:
                 return None
-            anchor += weight(m, W_COMMUNITY) * min(1.0, _length_factor(len(index.names[m.name].text)) + 0.1)
+            main = m
+            anchor += weight(m, W_COMMUNITY) * min(1.0, _length_factor(len(index.names[m.name].text)) + 0.1) \
+                * self._landmark_factor(m, norm, by_kind)
             used.append((m.start, m.end))
             evidence.append(f"社区:{row.community}")
             gap = self._village_gap(norm, m.end)
@@ -458,7 +615,7 @@ class AddressMatcher:
                             and not _overlaps((other.start, other.end), used):
                         anchor -= W_CONFLICT[kind] * (SHORT_FACTOR if index.names[other.name].short else 1.0)
                         break
-        return _Scored(row_i, anchor + extra, anchor, tuple(evidence))
+        return _Scored(row_i, anchor + extra, anchor, tuple(evidence), (main.start, main.end), main.name)
 
 
 _LABEL = {DISTRICT: "区县", TOWN: "街道", COMMUNITY: "社区", ROAD: "道路"}

@@ -88,7 +88,7 @@ class NoiseMaker:
             return None
         return text[:at] + noisy + text[at + len(name):]
 
-    def fake_addresses(self, n: int) -> list[NoisyQuery]:
+    def fake_addresses(self, n: int, templates: tuple[str, ...] = _TEMPLATES) -> list[NoisyQuery]:
         """Queries about compounds and roads that do not exist (gold NONE)."""
         out = []
         while len(out) < n:
@@ -100,7 +100,7 @@ class NoiseMaker:
                 address = f"{name}{self.random.randint(1, 400)}号"
             if name in self.known_names or self.sounds_known(name):
                 continue
-            text = self.random.choice(_TEMPLATES).format(a=address)
+            text = self.random.choice(templates).format(a=address)
             out.append(NoisyQuery(f"none-{len(out) + 1:04d}", text, "NONE", "not_in_gazetteer"))
         return out
 

@@ -14,6 +14,16 @@ from functools import lru_cache
 from common.zhtext import FILLERS, numeral_value
 
 _PUNCT = re.compile(r"[\s,，。.、;；:：!！?？\"'“”‘’()（）\[\]【】<>《》·•・~～…_/\\|]+")
+# Any other punctuation or symbol people put in written addresses (恒豐▪盛世豪庭, ★, ®):
+# dropped like the listed ones.  The dash stays: it joins numbers (34-1号) and chains (张店-X-Y).
+_SYMBOLS = {cp: None for cp in range(0x20, 0x3000)
+            if unicodedata.category(chr(cp))[0] in "PS" and chr(cp) not in "-#"}
+_SYMBOLS.update({cp: None for cp in range(0x3000, 0x3040) if unicodedata.category(chr(cp))[0] in "PS"})
+# A character said twice in a row is a stutter (新新时代, 河东路路): one is kept.  Numerals
+# are left alone (幺二二 is 122); names get the same treatment, so 新新家园 still matches.
+_STUTTER = re.compile(r"([^\d\sA-Z零〇○幺一二两三四五六七八九十百千-])\1+")
+# A bare number after a road is its door number (齐兴路138 = 齐兴路138号).
+_BARE_DOOR = re.compile(r"(?<=[路街巷道])(\d+(?:-\d+)?)(?![\d号楼栋幢单元室层户甲乙丙丁米])")
 _DASH = re.compile(r"(?<=\d)\s*[-－—–杠]\s*(?=\d)")
 _BUILDING = re.compile(r"第?(\d+)\s*(?:号楼|栋楼|栋|幢|号栋)")
 
@@ -35,15 +45,21 @@ def _numerals_to_digits(text: str) -> str:
 def normalize_name(text: str) -> str:
     """Canonical form of a gazetteer name (no filler removal)."""
     text = unicodedata.normalize("NFKC", text).upper()
-    text = _PUNCT.sub("", text)
+    text = _PUNCT.sub("", text).translate(_SYMBOLS)
     text = _numerals_to_digits(text)
     text = _DASH.sub("-", text)
+    text = _STUTTER.sub(r"\1", text)
     return _BUILDING.sub(lambda m: f"{int(m[1])}号楼", text)
+
+
+# 248甲1号 is a sub-door of 248号: written 248-1号 so that it is not taken for 1号.
+_SUB_DOOR = re.compile(r"(\d+)[甲乙丙丁](\d+)号")
+_PROVINCE_CITY = ("山东省", "淄博市")
 
 
 def normalize(text: str) -> str:
     """Canonical form of a spoken utterance: also drops fillers and the city name."""
     text = unicodedata.normalize("NFKC", text)
-    for filler in FILLERS:
+    for filler in FILLERS + _PROVINCE_CITY:
         text = text.replace(filler, "")
-    return normalize_name(text)
+    return _BARE_DOOR.sub(r"\1号", _SUB_DOOR.sub(r"\1-\2号", normalize_name(text)))
