@@ -503,7 +503,7 @@ class CallSession:
         if self.address.confirmed is not None:
             return
         result = self.call.tracker.update(said)
-        self.address.suggestions = [m.address for m in result.matches]
+        self.address.suggestions = list(result.candidates)
         self.emit(AddressSuggested(result, recognised_at))
 
     async def hang_up(self) -> None:
@@ -566,7 +566,7 @@ class CallSession:
     async def search_address(self, text: str) -> MatchResult:
         """A typed address: matched off the loop; its candidates become the suggestions."""
         result = await asyncio.to_thread(self.ctx.matcher.match, text)
-        self.address = AddressChoice([m.address for m in result.matches])
+        self.address = AddressChoice(list(result.candidates))
         self.emit(AddressSuggested(result, None))
         return result
 

@@ -30,7 +30,7 @@ from .text import normalize, normalize_name
 
 _BUILDING_NUM = re.compile(r"(\d+)号楼")
 _UNIT_ROOM = re.compile(r"号楼(\d)单元(\d{3,4})")
-_HOUSE_NUM = re.compile(r"(\d+(?:-\d+)?)号(?!楼)")
+_HOUSE_NUM = re.compile(r"(\d+(?:-\d+)?)号(?!楼(?![下上前后顶道]))")  # 719号楼下 is a door
 _DIGIT_RUN = re.compile(r"\d+")
 # What fuzzy matching ignores: numbers (matched exactly elsewhere) and generic endings,
 # which make unrelated names look alike (西苑小区 and 东苑小区 share 苑小区).
@@ -54,6 +54,9 @@ SHORT_HOMOPHONE_QUALITY = {2: 0.55, 3: 0.9}  # two sounds alike are often just o
 MIN_SCORE = 7.0  # name evidence below this: no confident match
 MIN_MARGIN = 0.25  # a tie with another place is not a confident match
 BUILDING_GAP = 8  # characters allowed between a compound name and its building number
+DOOR_GAP = 1  # a stray sound between a road and its door number (化北路人138号)
+W_DOOR_GAP = 1.0
+VILLAGE_GAP = 1  # characters allowed between a village name and its house number
 ROAD_WINDOW = 6  # characters before a house number searched for a misheard road name
 
 # Words that end a compound or road name: a short or fuzzy compound name that runs on into
@@ -79,6 +82,8 @@ _RELATIONS = ("斜对过", "斜对面", "对过", "对面", "附近", "旁边", 
               "西侧", "南侧", "北侧", "以东", "以西", "以南", "以北", "东面", "西面", "南面", "北面",
               "往东", "往西", "往南", "往北", "向东", "向西", "向南", "向北", "东行", "西行", "南行",
               "北行", "-")
+# a bare direction after a place (沁园小区南, 银泰城北800米, 世纪花园北门对面, 李寨村正东方向)
+_DIRECTION_AFTER = re.compile(r"正?[东西南北](?:$|\d|门|方向|跟前|边|角)|跟前")
 LANDMARK_FACTOR = 0.3
 # Said with nothing after it, "near X" still places the caller at X (X附近有人烧垃圾); "opposite
 # X" or "west of X" does not: X is then only a candidate.
@@ -125,6 +130,15 @@ class MatchResult:
     def best(self) -> AddressMatch | None:
         return self.matches[0] if self.confident else None
 
+    @property
+    def candidates(self) -> tuple[Address, ...]:
+        """What the agent is offered (three keys): the matches, with the intersection first
+        when no place is confident (the two roads are then the best that was said)."""
+        rows = [m.address for m in self.matches]
+        if self.intersection is not None:
+            rows.insert(1 if self.confident else 0, self.intersection)
+        return tuple(rows[:3])
+
 
 @dataclass
 class _Scored:
@@ -140,7 +154,7 @@ def _overlaps(a: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
     return any(a[0] < e and s < a[1] for s, e in spans)
 
 
-def _drop_shadowed(mentions: list[Mention]) -> list[Mention]:
+def _drop_shadowed(mentions: list[Mention], texts: dict[int, tuple[str, str]]) -> list[Mention]:
     """Drop a name heard only as part of a longer, clearly heard name (王家庄村 in 北王家庄村),
     and fuzzy matches over a span where a name was heard clearly."""
     strong = [m for m in mentions if m.quality >= HOMOPHONE_QUALITY and m.end - m.start >= 3]
@@ -149,6 +163,9 @@ def _drop_shadowed(mentions: list[Mention]) -> list[Mention]:
         for o in strong:
             if o.start <= m.start and m.end <= o.end and (o.end - o.start) > (m.end - m.start):
                 return True
+            if m.quality < HOMOPHONE_QUALITY and m.start <= o.start and o.end <= m.end \
+                    and texts[m.name][1] == COMPOUND and texts[o.name][0] in texts[m.name][0] and texts[o.name] != texts[m.name]:
+                return True  # 中德亚运村 (世纪路) said clearly is not a guess at 中德亚运村河西生活区 (世纪花园)
             if m.quality < HOMOPHONE_QUALITY and o is not m:
                 overlap = min(m.end, o.end) - max(m.start, o.start)
                 if overlap >= 0.6 * (m.end - m.start) and (o.end - o.start) >= (m.end - m.start):
@@ -211,9 +228,17 @@ class AddressMatcher:
         road_names = {name.text for name in index.names if name.kind == ROAD}
         self._road_like = {name.ref for name in index.names
                            if name.kind == COMPOUND and _road_like(name.text, road_names)}
+        self._editable = {i for i, name in enumerate(index.names)  # see _edited
+                          if len(name.key) >= 3 and not name.short
+                          and not any(ch.isdigit() for ch in name.text)}
         self._cores: dict[int, str] = {}  # name → sound key of its distinctive core
+        # a leading place name is not distinctive: 张店一中 is 一中 to a caller in 张店
+        admin = sorted({name.text for name in index.names if name.kind in (DISTRICT, TOWN)} | {"淄博"},
+                       key=len, reverse=True)
         for i, name in enumerate(index.names):
             core = _GENERIC_END.sub("", _NOT_CORE.sub("", name.text))
+            if name.kind in (COMPOUND, ROAD):
+                core = next((core[len(a):] for a in admin if core.startswith(a)), core)
             if not name.short and len(core) >= MIN_FUZZY_CORE:
                 self._cores[i] = index.sound.key(core)
         cached = lru_cache(maxsize=4096)(self._match)
@@ -250,6 +275,8 @@ class AddressMatcher:
                     or aligned.dest_end - aligned.dest_start < 0.75 * len(core):
                 continue  # the first sound and most of the name must be heard
             name = index.names[n]
+            if _DIGIT_RUN.search(norm, aligned.dest_start, aligned.dest_end):
+                continue  # a number heard is not part of a name's core (1331号 is not 山城壹号)
             digits = set(_DIGIT_RUN.findall(norm[aligned.dest_start:]))
             if any(run not in digits for run in _DIGIT_RUN.findall(name.text)):
                 continue  # 松岭西路161号 is not 松岭西路169号
@@ -273,15 +300,15 @@ class AddressMatcher:
                 begin = window_start + aligned.dest_start
                 if (n, begin) not in found:
                     found[(n, begin)] = Mention(n, begin, start, FUZZY_FACTOR * aligned.score / 100)
-        return _drop_shadowed([self._with_suffix(m, norm) for m in found.values()])
+        texts = {m.name: (index.names[m.name].text, index.names[m.name].kind) for m in found.values()}
+        return _drop_shadowed([self._with_suffix(m, norm) for m in found.values()], texts)
 
     def _edited(self, n: int, key: str, norm: str) -> list[Mention]:
         """Name `n` heard with one character dropped or one extra character inside it
         (新时代 → 新代, 齐盛花园 → 齐盛呃花园): exact on every other sound."""
-        name = self.index.names[n]
-        k = name.key
-        if len(k) < 3 or name.short or any(ch.isdigit() for ch in name.text):
+        if n not in self._editable:
             return []
+        k = self.index.names[n].key
         out = []
         drop = DROP_QUALITY.get(len(k), 0.85)
         for i in range(len(k)):  # without the first sound, weaker: 光生活区 is also 华光生活区
@@ -359,7 +386,7 @@ class AddressMatcher:
         for m in by_kind.get(ROAD, ()):
             road = index.names[m.name].ref
             for s, _, number in houses:
-                if s == m.end:
+                if m.end <= s <= m.end + DOOR_GAP:
                     candidates.update(index.doors.get((road, number), ()))
                     for compound in index.gates.get((road, number), ()):
                         candidates.add(compound)
@@ -376,7 +403,9 @@ class AddressMatcher:
         junction = self._intersection(norm, by_kind, houses)
         if junction is not None and confident:
             # the roads place the caller; a compound counts only when named apart from them
-            confident = scored[0].place is not None and scored[0].place[0] >= junction[1] \
+            start, end = junction[1]
+            place = scored[0].place
+            confident = (place[1] <= start or place[0] >= end) \
                 and self.index.names[scored[0].place_name].kind == COMPOUND
         matches = []
         room = self._room(scored[0].row, norm) if scored else None
@@ -392,10 +421,10 @@ class AddressMatcher:
                            (time.perf_counter() - started) * 1000,
                            junction[0] if junction else None)
 
-    def _intersection(self, norm: str, by_kind, houses) -> tuple[Address, int] | None:
+    def _intersection(self, norm: str, by_kind, houses) -> tuple[Address, tuple[int, int]] | None:
         """Two roads said as a junction (A路与B路交叉口, A路B路路口, A路和B路) → the
         intersection placed in the district and town (and community) both roads share,
-        with the end of the span it was said in."""
+        with the span it was said in."""
         index = self.index
         roads = sorted((m for m in by_kind.get(ROAD, ()) if m.quality >= HOMOPHONE_QUALITY),
                        key=lambda m: m.start)
@@ -412,7 +441,7 @@ class AddressMatcher:
                 said = {index.names[m.name].ref for m in by_kind.get(DISTRICT, ())}
                 place = self._junction_place(ref_a, ref_b, said)
                 if place is not None:
-                    return place, b.end
+                    return place, (a.start, b.end)
         return None
 
     def _junction_place(self, road_a: str, road_b: str, districts: set) -> Address | None:
@@ -479,10 +508,10 @@ class AddressMatcher:
         rest = norm[m.end:]
         if rest.startswith("的"):
             rest = rest[1:]
-        if not rest.startswith(_RELATIONS):
+        if not (rest.startswith(_RELATIONS) or _DIRECTION_AFTER.match(rest)):
             return 1.0
-        ref = self.index.names[m.name].ref
-        later = any(o.start >= m.end and o.quality >= 0.85 and self.index.names[o.name].ref != ref
+        said = self.index.names[m.name].text
+        later = any(o.start >= m.end and o.quality >= 0.85 and self.index.names[o.name].text != said
                     for kind in (COMPOUND, COMMUNITY) for o in by_kind.get(kind, ()))
         if later:
             return LANDMARK_FACTOR
@@ -490,8 +519,9 @@ class AddressMatcher:
 
     @staticmethod
     def _village_gap(norm: str, end: int) -> int:
-        """A village house number follows the name, or its 村 when only the stem was heard."""
-        return 1 if norm[end:end + 1] in ("村", "存", "春") else 0
+        """A village house number follows the name (or its 村 when only the stem was heard),
+        perhaps after a particle or a stray sound (苏孔村的220号)."""
+        return VILLAGE_GAP + (1 if norm[end:end + 1] in ("村", "存", "春", "椿") else 0)
 
     def _score(self, row_i, norm, by_ref, by_kind, buildings, houses) -> _Scored | None:
         index = self.index
@@ -539,9 +569,9 @@ class AddressMatcher:
                     anchor -= 3.0  # "华齐街75号": the name is a road here
             number = house_number(compound.house_no) if compound.road else None
             gate = best(ROAD, normalize_name(compound.road), W_ROAD_NUMBER,
-                        lambda r: number_at(r.end, houses, 0, lambda v: v == number)) if number else None
+                        lambda r: number_at(r.end, houses, DOOR_GAP, lambda v: v == number)) if number else None
             if gate is not None:
-                span = number_at(gate.end, houses, 0, lambda v: v == number)
+                span = number_at(gate.end, houses, DOOR_GAP, lambda v: v == number)
                 anchor += weight(gate, W_ROAD_NUMBER) * (0.6 if m is not None else 1.0)
                 used += [(gate.start, gate.end), span]
                 end = max(end or 0, span[1])
@@ -564,12 +594,15 @@ class AddressMatcher:
         elif level == "door":
             number = house_number(row.house_no)
             m = best(ROAD, normalize_name(row.road), W_ROAD_NUMBER,
-                     lambda r: number_at(r.end, houses, 0, lambda v: v == number))
+                     lambda r: number_at(r.end, houses, DOOR_GAP, lambda v: v == number))
             if m is None:
                 return None
             main = m
             anchor += weight(m, W_ROAD_NUMBER)
-            used += [(m.start, m.end), number_at(m.end, houses, 0, lambda v: v == number)]
+            span = number_at(m.end, houses, DOOR_GAP, lambda v: v == number)
+            if span[0] > m.end:
+                extra -= W_DOOR_GAP  # something heard between the road and its number
+            used += [(m.start, m.end), span]
             evidence.append(f"门牌:{row.road}{row.house_no}")
         elif level in ("community", "village_house"):
             if level == "village_house":

@@ -20,8 +20,8 @@ _SYMBOLS = {cp: None for cp in range(0x20, 0x3000)
             if unicodedata.category(chr(cp))[0] in "PS" and chr(cp) not in "-#"}
 _SYMBOLS.update({cp: None for cp in range(0x3000, 0x3040) if unicodedata.category(chr(cp))[0] in "PS"})
 # A character said twice in a row is a stutter (新新时代, 河东路路): one is kept.  Numerals
-# are left alone (幺二二 is 122); names get the same treatment, so 新新家园 still matches.
-_STUTTER = re.compile(r"([^\d\sA-Z零〇○幺一二两三四五六七八九十百千-])\1+")
+# are left alone (幺二二 is 122), and so is 楼 (3号楼楼下); names get the same treatment, so 新新家园 still matches.
+_STUTTER = re.compile(r"([^\d\sA-Z零〇○幺一二两三四五六七八九十百千楼-])\1+")
 # A bare number after a road is its door number (齐兴路138 = 齐兴路138号).
 _BARE_DOOR = re.compile(r"(?<=[路街巷道])(\d+(?:-\d+)?)(?![\d号楼栋幢单元室层户甲乙丙丁米])")
 _DASH = re.compile(r"(?<=\d)\s*[-－—–杠]\s*(?=\d)")

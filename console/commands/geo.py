@@ -14,6 +14,7 @@ from common.paths import data_dir
 from common.heap import freeze_startup_heap
 from common.metrics import peak_rss_mb
 from geo.evaluate import evaluate, matcher_predict, read_queries
+from geo.hardset import SPLITS, HardSetMaker, write_tsv
 from geo.matcher import AddressMatcher
 from geo.index import AddressIndex
 from geo.service import load_index
@@ -77,7 +78,12 @@ def cmd_match(args: argparse.Namespace) -> int:
                          "full_address": m.address.full_address, "town": m.address.town,
                          "community": m.address.community, "grid": m.address.grid,
                          "score": m.score, "confidence": m.confidence, "evidence": m.evidence}
-                        for m in result.matches]}, ensure_ascii=False))
+                        for m in result.matches],
+            "intersection": None if result.intersection is None else {
+                "roads": result.intersection.road, "full_address": result.intersection.full_address,
+                "district": result.intersection.district, "town": result.intersection.town,
+                "community": result.intersection.community or None,
+                "address_code": result.intersection.address_code}}, ensure_ascii=False))
         return 0
     if not result.confident:
         out.print("没有可信的匹配 (no confident match)" +
@@ -89,11 +95,13 @@ def cmd_match(args: argparse.Namespace) -> int:
                       f"{m.confidence:.2f}")
     if result.matches:
         out.print(table)
+    if result.intersection:
+        out.print(f"路口：{result.intersection.full_address}")
     return 0
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    queries = read_queries(Path(args.queries))
+    queries = read_queries(Path(args.queries), with_district=args.with_district)
     started = time.perf_counter()
     index = _index(args)
     build_s = time.perf_counter() - started
@@ -102,6 +110,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     result = evaluate(queries, matcher_predict(matcher))
     result.update(build_s=round(build_s, 2), rss_mb=peak_rss_mb())
     print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+def cmd_hardset(args: argparse.Namespace) -> int:
+    index = _index(args)
+    queries = HardSetMaker(index.rows, args.seed).make(args.n, args.split)
+    write_tsv(queries, Path(args.out))
+    out.print(f"{len(queries)} queries ({args.split}) → {args.out}")
     return 0
 
 
@@ -133,7 +149,18 @@ def register(sub) -> None:
     p = geo.add_parser("eval", help="evaluate on a query TSV (query_id, text, gold_address_code)")
     p.add_argument("--queries", required=True)
     p.add_argument("--gazetteer", help="a standard-address CSV instead of the imported one")
+    p.add_argument("--with-district", action="store_true",
+                   help="say the TSV's district column before each text (real_listing_dev.tsv)")
     p.set_defaults(func=cmd_eval)
+
+    p = geo.add_parser("hardset", help="write a hard noisy evaluation set made from the gazetteer")
+    p.add_argument("--split", choices=SPLITS, default="build",
+                   help="addresses to draw from: build (for developing) or heldout (for judging)")
+    p.add_argument("--n", type=int, default=2000)
+    p.add_argument("--seed", type=int, default=101)
+    p.add_argument("--out", required=True)
+    p.add_argument("--gazetteer", help="a standard-address CSV instead of the imported one")
+    p.set_defaults(func=cmd_hardset)
 
     p = geo.add_parser("index", help="rebuild the cached address index")
     p.set_defaults(func=cmd_index)

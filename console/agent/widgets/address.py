@@ -24,6 +24,8 @@ def short_name(a: Address) -> str:
         return a.road + a.house_no
     if a.level == "village_house":
         return a.community + a.house_no
+    if a.level == "intersection":
+        return a.road
     return a.community
 
 
@@ -85,9 +87,12 @@ class AddressPane(Vertical):
     def show(self, result: MatchResult, typed: bool = False) -> None:
         options = self.query_one("#address-options", OptionList)
         options.clear_options()
-        for i, m in enumerate(result.matches):
-            a = m.address
-            mark = "" if result.confident or i else "？"
+        doubtful = not result.confident  # the first standard address then gets a "？"
+        for i, a in enumerate(result.candidates):
+            if a.level == "intersection":
+                mark = "[b]路口[/] "
+            else:
+                mark, doubtful = ("？" if doubtful else ""), False
             options.add_option(Option(
                 f"F{5 + i} {mark}{escape(short_name(a))} [dim]{a.district}{a.town}·{a.grid or a.community}[/]"))
         if typed:
