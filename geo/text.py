@@ -17,17 +17,27 @@ _PUNCT = re.compile(r"[\s,，。.、;；:：!！?？\"'“”‘’()（）\[\]�
 # Any other punctuation or symbol people put in written addresses (恒豐▪盛世豪庭, ★, ®):
 # dropped like the listed ones.  The dash stays: it joins numbers (34-1号) and chains (张店-X-Y).
 _SYMBOLS = {cp: None for cp in range(0x20, 0x3000)
-            if unicodedata.category(chr(cp))[0] in "PS" and chr(cp) not in "-#"}
+            if unicodedata.category(chr(cp))[0] in "PS" and chr(cp) not in "-#+&"}
 _SYMBOLS.update({cp: None for cp in range(0x3000, 0x3040) if unicodedata.category(chr(cp))[0] in "PS"})
 # A character said twice in a row is a stutter (新新时代, 河东路路): one is kept.  Numerals
-# are left alone (幺二二 is 122), and so is 楼 (3号楼楼下); names get the same treatment, so 新新家园 still matches.
-_STUTTER = re.compile(r"([^\d\sA-Z零〇○幺一二两三四五六七八九十百千楼-])\1+")
+# are left alone (幺二二 is 122), and so are 楼 and 村 (3号楼楼下, 朱家村村委会); names get the same treatment, so 新新家园 still matches.
+_STUTTER = re.compile(r"([^\d\sA-Z零〇○幺一二两三四五六七八九十百千楼村-])\1+")
 # A bare number after a road is its door number (齐兴路138 = 齐兴路138号).
-_BARE_DOOR = re.compile(r"(?<=[路街巷道])(\d+(?:-\d+)?)(?![\d号楼栋幢单元室层户甲乙丙丁米])")
+_BARE_DOOR = re.compile(r"(?<=[路街巷道])(\d+(?:-\d+)?)(?![\d号楼栋幢单元室层户甲乙丙丁米-])")
 _DASH = re.compile(r"(?<=\d)\s*[-－—–杠]\s*(?=\d)")
 _BUILDING = re.compile(r"第?(\d+)\s*(?:号楼|栋楼|栋|幢|号栋)")
 
 
+_PROVINCE_CITY = ("山东省", "淄博市")
+# Traditional characters seen in written addresses (龍澤苑, 恒豐), as their simplified forms:
+# the sound key already hears them alike, but numbers and suffixes (號, 樓, 單元) must read.
+_TRADITIONAL = str.maketrans(
+    "龍澤豐園華國東莊區號樓單門陽鳳灣廣場長興學館麗濱輝實閣億嶺廈苑鑫滙匯雲瀾灣溝禮縣鎮鄉"
+    "體員錦繡韻鄰臨貿廠電廳幣漢裡閘頭橋與關寧靜藝術體義覽開發達綠鐵愛歡樂豪總壽順紅葉條"
+    "蘭蓮薈舊專業務風範無際書農醫藥鵬軒鑾鳴塢鐘樓聖隆寶蓋養",
+    "龙泽丰园华国东庄区号楼单门阳凤湾广场长兴学馆丽滨辉实阁亿岭厦苑鑫汇汇云澜湾沟礼县镇乡"
+    "体员锦绣韵邻临贸厂电厅币汉里闸头桥与关宁静艺术体义览开发达绿铁爱欢乐豪总寿顺红叶条"
+    "兰莲荟旧专业务风范无际书农医药鹏轩銮鸣坞钟楼圣隆宝盖养")
 _NUM_CHARS = "零〇○幺一二两三四五六七八九十百千"
 # A numeral is a number (not part of a name like 西关二村) when a numbering word follows it,
 # possibly after a dash (三十四杠一号), or when it is said digit by digit (五零二).
@@ -44,7 +54,9 @@ def _numerals_to_digits(text: str) -> str:
 @lru_cache(maxsize=200_000)
 def normalize_name(text: str) -> str:
     """Canonical form of a gazetteer name (no filler removal)."""
-    text = unicodedata.normalize("NFKC", text).upper()
+    text = unicodedata.normalize("NFKC", text).upper().translate(_TRADITIONAL)
+    for prefix in _PROVINCE_CITY:  # 淄博市政府宿舍 is said 市政府宿舍 as often
+        text = text.replace(prefix, "")
     text = _PUNCT.sub("", text).translate(_SYMBOLS)
     text = _numerals_to_digits(text)
     text = _DASH.sub("-", text)
@@ -54,12 +66,11 @@ def normalize_name(text: str) -> str:
 
 # 248甲1号 is a sub-door of 248号: written 248-1号 so that it is not taken for 1号.
 _SUB_DOOR = re.compile(r"(\d+)[甲乙丙丁](\d+)号")
-_PROVINCE_CITY = ("山东省", "淄博市")
 
 
 def normalize(text: str) -> str:
     """Canonical form of a spoken utterance: also drops fillers and the city name."""
     text = unicodedata.normalize("NFKC", text)
-    for filler in FILLERS + _PROVINCE_CITY:
+    for filler in FILLERS:
         text = text.replace(filler, "")
     return _BARE_DOOR.sub(r"\1号", _SUB_DOOR.sub(r"\1-\2号", normalize_name(text)))
