@@ -7,7 +7,9 @@ data set, each with n, top1, top3, none_precision, none_recall, p50_ms, p99_ms, 
 ours, build_s (index build from the CSV), load_s (from the cache file) and rss_mb.
 
 Data sets: the dev queries on the gazetteer; the same queries plus noisy variants
-(homophones, dialect pairs, dropped characters) and invented addresses (gold NONE); and a
+(homophones, dialect pairs, dropped characters) and invented addresses (gold NONE); the hard
+spoken sets of `geo.hardset` (build and heldout splits) and the real listing strings
+(`real_listing_dev.tsv`, alone and with the district said first); and a
 room-level expansion of the gazetteer to `--rows` rows for scale, where a room of the gold
 building also counts as a hit (the matcher returns the room when one is said).
 Baselines on the expansion run on `--sample` queries (brute force is slow by design).
@@ -38,6 +40,7 @@ from common.heap import freeze_startup_heap  # noqa: E402
 from common.metrics import peak_rss_mb  # noqa: E402
 from geo.evaluate import NONE, Query, evaluate, matcher_predict, read_queries  # noqa: E402
 from geo.gazetteer import read_csv  # noqa: E402
+from geo.hardset import HardSetMaker  # noqa: E402
 from geo.index import AddressIndex  # noqa: E402
 from geo.matcher import AddressMatcher  # noqa: E402
 from geo.noise import noisy_queries  # noqa: E402
@@ -152,10 +155,23 @@ async def pg_trgm_baseline(gazetteer: Path, queries: list[Query], same, label: s
     return r
 
 
+def hard_sets(index: AddressIndex, listing: Path) -> dict[str, list[Query]]:
+    """The self-made hard spoken sets (build: looked at while developing; heldout: not) and
+    the real listing strings, alone and with the listing's district said first."""
+    sets = {f"hard_{split}": [Query(q.query_id, q.text, q.gold)
+                              for q in HardSetMaker(index.rows, seed).make(2000, split)]
+            for split, seed in (("build", 101), ("heldout", 202))}
+    if listing.exists():
+        sets["listing"] = read_queries(listing)
+        sets["listing_with_district"] = read_queries(listing, with_district=True)
+    return sets
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--gazetteer", type=Path, default=SHARED / "standard_addresses.csv")
     parser.add_argument("--queries", type=Path, default=SHARED / "dev_queries.tsv")
+    parser.add_argument("--listing", type=Path, default=SHARED / "real_listing_dev.tsv")
     parser.add_argument("--rows", type=int, default=2_000_000, help="room-level expansion size (0: skip)")
     parser.add_argument("--sample", type=int, default=50, help="queries for baselines on the expansion")
     parser.add_argument("--part", choices=["base", "scale"], help=argparse.SUPPRESS)
@@ -168,7 +184,7 @@ def main() -> None:
 
     if args.part in (None, "base"):
         index = AddressIndex.build(read_csv(args.gazetteer))
-        noisy = noisy_queries(index, queries)
+        noisy = {**noisy_queries(index, queries), **hard_sets(index, args.listing)}
         del index
         for r in ours(args.gazetteer, noisy, queries):
             print(json.dumps(r, ensure_ascii=False), flush=True)
@@ -188,7 +204,9 @@ def main() -> None:
             expanded = Path(tmp) / "rooms.csv"
             rows = expand_rooms(args.gazetteer, expanded, args.rows)
             label = f"rooms_{rows // 1000}k_"
-            for r in ours(expanded, None, queries, in_building, label):
+            hard = {"hard_heldout": [Query(q.query_id, q.text, q.gold)
+                                     for q in HardSetMaker(list(read_csv(args.gazetteer)), 202).make(2000, "heldout")]}
+            for r in ours(expanded, hard, queries, in_building, label):
                 print(json.dumps(r, ensure_ascii=False), flush=True)
             sample = random.Random(1).sample(queries, min(args.sample, len(queries)))
             import asyncio

@@ -5,8 +5,9 @@ until the next one (by event order: a 回访 and the 重办 it causes share one 
 turn: signed on time (within sign_minutes), contacted on time (within contact_minutes),
 replied (办结) by the deadline in force at the reply, returned (退单); per ticket and unit: an
 extension asked for; per reply: reopened (不满意 → 重办); per call-back in the unit's turn:
-satisfied (满意 or 基本满意). Turns are those that began in the period. Each event is given
-its turn in one ordered pass over the period's tickets, which keeps a year's report fast.
+satisfied (满意 or 基本满意). Turns are those that began in the period. The turns are kept
+by a trigger in ticket_turns (migration 015, where the definitions live in SQL), so a year's
+report groups turns instead of walking millions of events.
 """
 
 from __future__ import annotations
@@ -18,43 +19,13 @@ import asyncpg
 from domain.settings import LifecycleSettings
 
 _REPORT = """
-WITH dispatched AS (
-    SELECT DISTINCT ticket_id FROM ticket_events
-    WHERE kind = 'status' AND status IN ('已派单', '重办') AND at >= $1 AND at < $2
-), events AS (  -- each event of those tickets with the turn it falls in (one pass, no self-joins)
-    SELECT e.id, e.ticket_id, e.at, e.kind, e.status, e.unit_code, e.payload,
-           max(e.id) FILTER (WHERE e.kind = 'status' AND e.status IN ('已派单', '重办')
-                              AND e.unit_code IS NOT NULL)
-               OVER (PARTITION BY e.ticket_id ORDER BY e.id) AS turn_id
-    FROM ticket_events e JOIN dispatched d ON d.ticket_id = e.ticket_id
-    WHERE e.kind IN ('status', 'contact', 'extension_request', 'visit')
-), measured AS (
-    SELECT turn_id, ticket_id,
-           min(at) FILTER (WHERE id = turn_id) AS at,
-           min(unit_code) FILTER (WHERE id = turn_id) AS unit_code,
-           min(at) FILTER (WHERE kind = 'status' AND status = '已签收') AS signed_at,
-           min(at) FILTER (WHERE kind = 'contact') AS contacted_at,
-           min(at) FILTER (WHERE kind = 'status' AND status = '已办结') AS replied_at,
-           bool_or(kind = 'status' AND status = '退单') AS returned,
-           bool_or(kind = 'extension_request') AS extended,
-           (array_agg(payload->>'outcome' ORDER BY id) FILTER (WHERE kind = 'visit'))[1] AS outcome
-    FROM events WHERE turn_id IS NOT NULL
-    GROUP BY turn_id, ticket_id
-), judged AS (
-    SELECT m.*,
-           coalesce((SELECT (x.payload->>'due_at')::timestamptz FROM ticket_events x
-                     WHERE x.ticket_id = m.ticket_id AND x.kind = 'deadline' AND x.at <= coalesce(m.replied_at, $5)
-                     ORDER BY x.id DESC LIMIT 1), t.deadline_at) AS due
-    FROM measured m JOIN tickets t ON t.id = m.ticket_id
-    WHERE m.at >= $1 AND m.at < $2
-)
 SELECT j.unit_code, u.name,
        count(*) AS turns,
        count(DISTINCT j.ticket_id) AS tickets,
        count(*) FILTER (WHERE j.signed_at <= j.at + $3) AS signed_on_time,
        count(*) FILTER (WHERE j.contacted_at <= j.at + $4) AS contacted_on_time,
-       count(*) FILTER (WHERE j.replied_at IS NOT NULL OR j.due < $5) AS due_or_replied,
-       count(*) FILTER (WHERE j.replied_at <= j.due) AS replied_on_time,
+       count(*) FILTER (WHERE j.replied_at IS NOT NULL OR j.due_at < $5) AS due_or_replied,
+       count(*) FILTER (WHERE j.replied_at <= j.due_at) AS replied_on_time,
        count(*) FILTER (WHERE j.replied_at IS NOT NULL) AS replied,
        count(*) FILTER (WHERE j.returned) AS returned,
        count(*) FILTER (WHERE j.extended) AS extended,
@@ -62,7 +33,8 @@ SELECT j.unit_code, u.name,
        count(*) FILTER (WHERE j.outcome IN ('满意', '基本满意')) AS satisfied,
        count(*) FILTER (WHERE j.outcome = '不满意') AS reopened,
        avg(extract(epoch FROM j.replied_at - j.at)) FILTER (WHERE j.replied_at IS NOT NULL) AS handle_s
-FROM judged j JOIN units u ON u.code = j.unit_code
+FROM ticket_turns j JOIN units u ON u.code = j.unit_code
+WHERE j.at >= $1 AND j.at < $2
 GROUP BY j.unit_code, u.name
 """
 

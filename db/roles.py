@@ -64,6 +64,7 @@ GRANT USAGE ON SEQUENCE qa_scores_id_seq TO hotline_inspector;
 
 GRANT SELECT ON tickets, ticket_events, ticket_status TO hotline_unit, hotline_worker;
 GRANT SELECT ON ticket_current, ticket_open TO hotline_agent, hotline_supervisor, hotline_unit, hotline_worker;
+GRANT SELECT ON ticket_turns TO hotline_supervisor, hotline_unit;  -- rankings: no personal data in it
 GRANT INSERT ON ticket_events TO hotline_unit, hotline_worker, hotline_supervisor;
 GRANT USAGE ON SEQUENCE ticket_events_id_seq TO hotline_unit, hotline_worker, hotline_supervisor;
 GRANT SELECT ON ticket_events TO hotline_supervisor;  -- supervising reads what units wrote

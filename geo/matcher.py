@@ -311,7 +311,9 @@ class AddressMatcher:
         k = self.index.names[n].key
         out = []
         drop = DROP_QUALITY.get(len(k), 0.85)
-        for i in range(len(k)):  # without the first sound, weaker: 光生活区 is also 华光生活区
+        # without the first sound, weaker (光生活区 is also 华光生活区); a three-sound name
+        # never loses its last (路口村 is not 路口, the short forms that say nothing are left out)
+        for i in range(len(k) - (len(k) == 3)):
             at = key.find(k[:i] + k[i + 1:])
             if at >= 0:
                 out.append(Mention(n, at, at + len(k) - 1, drop * (FIRST_DROP_FACTOR if i == 0 else 1.0)))

@@ -50,6 +50,9 @@ async def test_three_days_of_the_city(dsn):
         kept = [tuple(r) for r in await conn.fetch("SELECT * FROM ticket_open ORDER BY ticket_id")]
         rebuilt = await conn.fetchval("SELECT rebuild_open_tickets()")
         derived = [tuple(r) for r in await conn.fetch("SELECT * FROM ticket_open ORDER BY ticket_id")]
+        turns_kept = [tuple(r) for r in await conn.fetch("SELECT * FROM ticket_turns ORDER BY turn_id")]
+        turns_rebuilt = await conn.fetchval("SELECT rebuild_ticket_turns()")
+        turns_derived = [tuple(r) for r in await conn.fetch("SELECT * FROM ticket_turns ORDER BY turn_id")]
     finally:
         await conn.close()
     assert 380 <= result["calls"] <= 520 and result["calls"] == calls == stored == result["tickets"]
@@ -64,6 +67,9 @@ async def test_three_days_of_the_city(dsn):
     assert result["worker_lag_p99_ms"] is not None and result["events"] > stored * 2
     # What the trigger kept, event by event, equals the open tickets derived again from the events.
     assert len(kept) == rebuilt > 0 and kept == derived
+    # … and so do the units' turns the rankings read (returns, extensions and 重办 among them).
+    assert len(turns_kept) == turns_rebuilt > dispatched and turns_kept == turns_derived
+    assert any(t[7] for t in turns_kept) and any(t[8] for t in turns_kept)  # returned, extended
 
 
 def test_the_simulate_command(dsn):

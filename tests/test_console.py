@@ -54,6 +54,18 @@ def call_wav(tmp_path_factory) -> Path:
     return wav
 
 
+async def routed_unit(conn, district: str, town: str, category: str | None) -> str:
+    """The unit the routing rules give, read from the tables independently of domain.routing."""
+    return await conn.fetchval(
+        """SELECT u.code FROM routing_rules r JOIN units u ON u.code = r.unit_code
+           WHERE (r.district_code IS NULL OR r.district_code = $1)
+             AND (r.town_code IS NULL OR r.town_code = $2)
+             AND (r.category_prefix IS NULL OR starts_with(coalesce($3, ''), r.category_prefix))
+           ORDER BY r.priority DESC, length(coalesce(r.category_prefix, '')) DESC,
+                    (r.town_code IS NOT NULL) DESC, (r.district_code IS NOT NULL) DESC, r.id LIMIT 1""",
+        district, town, category)
+
+
 async def test_call_to_saved_ticket(console_ctx, call_wav, dsn):
     ctx = await console_ctx()
     assert ctx.model is not None
@@ -84,15 +96,7 @@ async def test_call_to_saved_ticket(console_ctx, call_wav, dsn):
         assert ticket["address_code"] == "370303009001200103"
         assert ticket["caller_number"] == "0533-2181234" and ticket["seat_id"] == 1
         assert ticket["agent_id"] == "A001" and ticket["handling_mode"] == "派单"
-        expected_unit = await conn.fetchval(
-            """SELECT u.code FROM routing_rules r JOIN units u ON u.code = r.unit_code
-               WHERE (r.district_code IS NULL OR r.district_code = '370303')
-                 AND (r.town_code IS NULL OR r.town_code = '370303009')
-                 AND (r.category_prefix IS NULL OR starts_with(coalesce($1, ''), r.category_prefix))
-               ORDER BY r.priority DESC, length(coalesce(r.category_prefix, '')) DESC,
-                        (r.town_code IS NOT NULL) DESC, (r.district_code IS NOT NULL) DESC, r.id LIMIT 1""",
-            ticket["category_code"])
-        assert ticket["unit_code"] == expected_unit
+        assert ticket["unit_code"] == await routed_unit(conn, "370303", "370303009", ticket["category_code"])
         call = await conn.fetchrow("SELECT * FROM calls WHERE id = $1", ticket["call_id"])
         assert call["answer_at"] and call["end_at"] and call["recording_seconds"] > 1
         assert Path(call["recording_path"]).exists()
@@ -298,5 +302,38 @@ async def test_a_direct_answer_the_system_doubts_is_confirmed_first(console_ctx,
     try:
         read = await conn.fetchval("SELECT kb_article_id FROM tickets")
         assert read == result.hits[0].article.id  # which answer was read is recorded
+    finally:
+        await conn.close()
+
+
+async def test_a_road_intersection_is_a_ticket_address_routed_by_its_town(console_ctx, dsn):
+    """柳泉路与西六路交叉口 is offered first (marked 路口), confirmed with F5, and the ticket goes
+    to the unit of the town both roads run through (车站街道 in the demo gazetteer)."""
+    ctx = await console_ctx(model=False)
+    app = AgentConsole(ctx)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await wait_for(pilot, lambda: app.session.state == "就绪")
+        await pilot.press("ctrl+f")
+        for key in "柳泉路与西六路交叉口":
+            await pilot.press(key)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: bool(app.session.address.suggestions))
+        first = app.session.address.suggestions[0]
+        assert first.level == "intersection" and first.town == "车站街道"
+        options = app.query_one("#address-options")
+        assert "路口" in str(options.get_option_at_index(0).prompt)
+        await pilot.press("f5")
+        await pilot.pause(0.2)
+        assert "柳泉路与西六路交叉口" in str(app.query_one("#address-confirmed").content)
+        app.query_one("#content").text = "来电人反映：柳泉路与西六路交叉口红绿灯不亮。"
+        app.query_one("#caller-number").value = "13805331234"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: bool(app.session.saved))
+    conn = await asyncpg.connect(dsn)
+    try:
+        ticket = await conn.fetchrow("SELECT address_code, address_text, unit_code, category_code FROM tickets")
+        assert ticket["address_text"] == "淄博市张店区车站街道柳泉路与西六路交叉口"
+        assert ticket["address_code"] == first.address_code == "370303001"
+        assert ticket["unit_code"] == await routed_unit(conn, "370303", "370303001", ticket["category_code"])
     finally:
         await conn.close()
