@@ -5,8 +5,9 @@
    throwaway embedded server.
 2. Makes a year of data from those days: their tickets and events (not their warnings)
    copied `--copies - 1` times, each copy `--days` earlier (deadlines and due dates moved with
-   it) — the real simulation's shape at a year's volume (~1.2 M tickets), loaded like a restore (the
-   open-ticket projection rebuilt once at the end rather than per row).
+   it; only tickets closed by the end of the simulation) — the real simulation's shape at a
+   year's volume (~1.2 M tickets), loaded like a restore (the open-ticket and unit-turn
+   projections rebuilt once at the end rather than per row).
 3. Times, on the year: the unit rankings of the last month and of the whole year (`hotline
    rankings`), and one pass of the warning worker over the open tickets (`hotline worker`).
 
@@ -48,6 +49,8 @@ from floor.city import CitySimulation  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 
 # Copy number $1 of the simulated days, $1 × $4 days earlier: ids moved past the originals.
+# Only tickets closed by the end of the simulation are copied: in an older period they were
+# closed long ago (a copy of a ticket still open would stay open for ever, 37 times over).
 _COPY_TICKETS = """
 INSERT INTO tickets (id, ticket_no, idempotency_key, accepted_at, stored_at, ticket_type, urgency, channel,
                      handling_mode, category_code, caller_number, caller_name, address_code, address_text,
@@ -56,7 +59,7 @@ SELECT id + $1::bigint * $2::bigint, ticket_no || '~' || $1::text,  -- a copy's 
        gen_random_uuid(), accepted_at - $1::int * $3::int * interval '1 day', stored_at, ticket_type, urgency, channel,
        handling_mode, category_code, caller_number, caller_name, address_code, address_text, content, unit_code,
        kb_article_id, deadline_at - $1::int * $3::int * interval '1 day', NULL, seat_id, agent_id
-FROM tickets WHERE id <= $2::bigint
+FROM tickets WHERE id <= $2::bigint AND id NOT IN (SELECT ticket_id FROM ticket_open)
 """
 _COPY_EVENTS = """
 INSERT INTO ticket_events (id, ticket_id, at, kind, status, unit_code, actor, note, payload)
@@ -69,7 +72,12 @@ SELECT id + $1::bigint * $3::bigint, ticket_id + $1::bigint * $2::bigint, at - $
                                                                  - $1::int * $4::int * interval '1 day')::text))
             ELSE payload END
 FROM ticket_events WHERE id <= $3::bigint AND kind <> 'warning'
+  AND ticket_id NOT IN (SELECT ticket_id FROM ticket_open)
 """
+
+
+# Projections kept by triggers on ticket_events: off while copying, rebuilt once after.
+_PROJECTIONS = ("ticket_events_track_open", "ticket_events_track_turn")
 
 
 async def prepare(dsn: str) -> None:
@@ -92,19 +100,23 @@ async def grow_to_a_year(dsn: str, days: int, copies: int) -> None:
     try:
         tickets, events = await conn.fetchval("SELECT max(id) FROM tickets"), \
             await conn.fetchval("SELECT max(id) FROM ticket_events")
-        await conn.execute("ALTER TABLE ticket_events DISABLE TRIGGER ticket_events_track_open")
+        for trigger in _PROJECTIONS:
+            await conn.execute(f"ALTER TABLE ticket_events DISABLE TRIGGER {trigger}")
         for k in range(1, copies):
             await conn.execute(_COPY_TICKETS, k, tickets, days)
             await conn.execute(_COPY_EVENTS, k, tickets, events, days)
             print(f"\r  copied {k + 1}/{copies}", end="", file=sys.stderr, flush=True)
         print(file=sys.stderr)
-        await conn.execute("ALTER TABLE ticket_events ENABLE TRIGGER ticket_events_track_open")
+        for trigger in _PROJECTIONS:
+            await conn.execute(f"ALTER TABLE ticket_events ENABLE TRIGGER {trigger}")
         await conn.execute("SELECT rebuild_open_tickets()")
+        await conn.execute("SELECT rebuild_ticket_turns()")
         await conn.execute("SELECT setval('tickets_id_seq', (SELECT max(id) FROM tickets))")
         await conn.execute("SELECT setval('ticket_events_id_seq', (SELECT max(id) FROM ticket_events))")
         await conn.execute("VACUUM ANALYZE tickets")
         await conn.execute("VACUUM ANALYZE ticket_events")
         await conn.execute("VACUUM ANALYZE ticket_open")
+        await conn.execute("VACUUM ANALYZE ticket_turns")
     finally:
         await conn.close()
 

@@ -85,3 +85,13 @@ class SoundKey:
 
     def key(self, normalized: str) -> str:
         return "".join(self.char(ch) for ch in normalized)
+
+
+def pinyin_initials(text: str) -> str:
+    """物业收费 → wysf: what an agent types to find a word by its sounds."""
+    return "".join(p[0] for p in lazy_pinyin(text, style=Style.FIRST_LETTER) if p and p[0].isalnum()).lower()
+
+
+def pinyin_full(text: str) -> str:
+    """物业收费 → wuyeshoufei."""
+    return "".join(lazy_pinyin(text, style=Style.NORMAL)).lower()

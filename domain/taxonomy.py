@@ -8,6 +8,9 @@ from pathlib import Path
 from common.csvfile import csv_rows
 
 DEFAULT_TAXONOMY = Path(__file__).parent / "data" / "taxonomy.csv"
+# Two or three typical citizen phrasings per leaf category: what the category suggestion
+# learns from before a centre has filed tickets of its own.
+CATEGORY_EXAMPLES = Path(__file__).parent / "data" / "category_examples.csv"
 COLUMNS = ("l1_code", "l1", "l2_code", "l2", "l3_code", "l3")
 
 
@@ -51,3 +54,9 @@ def parse_taxonomy(path: Path) -> list[Category]:
     if not categories:
         raise TaxonomyError(f"{path}: no categories")
     return sorted(categories.values(), key=lambda c: (c.level, c.code))
+
+
+def category_examples(path: Path = CATEGORY_EXAMPLES) -> list[tuple[str, str]]:
+    """(text, category code) pairs."""
+    with csv_rows(path, ("code", "text"), error=TaxonomyError) as reader:
+        return [(row["text"].strip(), row["code"].strip()) for row in reader if row["text"] and row["code"]]

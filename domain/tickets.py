@@ -57,6 +57,10 @@ class TransitionError(ValueError):
     """A status change that the ticket workflow does not allow."""
 
 
+# What the form shows, and accepts, for a caller who withheld the number; stored as "".
+HIDDEN_NUMBER = "号码未显示"
+
+
 def normalize_phone(raw: str) -> str:
     """Return a mainland mobile (13812345678) or landline with area code (0533-1234567).
 
@@ -174,7 +178,7 @@ def validate(draft: TicketDraft) -> TicketDraft:
         if len(value) > limit:
             errors[name] = f"超长：{len(value)}字，上限{limit}字"
     try:
-        phone = normalize_phone(draft.caller_number)
+        phone = "" if draft.caller_number.strip() == HIDDEN_NUMBER else normalize_phone(draft.caller_number)
     except ValueError as exc:
         errors["caller_number"] = str(exc)
         phone = draft.caller_number

@@ -18,7 +18,7 @@ from db.reference import ReferenceStore
 from db.tickets import TicketStore
 from domain.routing import RoutingRule, Unit, route
 from domain.settings import Settings, load_settings
-from domain.taxonomy import Category
+from domain.taxonomy import Category, category_examples
 from domain.tickets import TicketRules
 from geo.gazetteer import Address
 from geo.matcher import AddressMatcher
@@ -70,9 +70,13 @@ class SeatContext:
             history = await TicketStore(conn).labelled_contents(5000)
         finally:
             await conn.close()
-        # the category model learns from the taxonomy's own names and from filed tickets
-        texts = [c.path.replace("/", " ") for c in categories] + [content for content, _ in history]
-        labels = [c.code for c in categories] + [code for _, code in history]
+        # the category model learns from the taxonomy's own names, a few typical phrasings per
+        # category shipped with the product, and the tickets the centre has filed
+        known = {c.code for c in categories}
+        examples = [(text, code) for text, code in category_examples() if code in known]
+        texts = [c.path.replace("/", " ") for c in categories] + [t for t, _ in examples] \
+            + [content for content, _ in history]
+        labels = [c.code for c in categories] + [code for _, code in examples] + [code for _, code in history]
         category_model = CategoryModel(texts, labels) if len(set(labels)) >= 2 else None
         model, problem = None, "未加载语音模型"
         if want_model:

@@ -96,7 +96,7 @@ class KnowledgeFound:
 class TicketSuggested:
     ticket_type: str
     category_code: str | None
-    content: str
+    content: str | None  # a draft of the request; None when suggested from what the agent typed
 
 
 @dataclass(frozen=True)
@@ -370,7 +370,8 @@ class CallSession:
                                                            self.ctx.settings.console.address_window), ring_at)
         self.phase = CallPhase.RINGING
         self.address = AddressChoice()
-        history = await self._db(lambda c: TicketStore(c).by_caller(incoming.caller_number, 3), fallback=[])
+        history = await self._db(lambda c: TicketStore(c).by_caller(incoming.caller_number, 3), fallback=[]) \
+            if incoming.caller_number else []  # a hidden number has no history
         self.emit(Ringing(incoming.caller_number, list(history)))
         return True
 
@@ -490,6 +491,18 @@ class CallSession:
     async def _search_kb(self, said: str) -> None:
         """Off the loop: sentence vectors take tens of ms."""
         self.emit(KnowledgeFound(await asyncio.to_thread(self.ctx.kb.search, said)))
+
+    async def typed_content(self, text: str) -> None:
+        """The agent typed the request: the knowledge pane and the type/category suggestions
+        follow it as they follow speech (the typed text itself is not redrafted)."""
+        if not text.strip():
+            return
+        await self.search_knowledge(text)
+        model = self.ctx.category_model
+        category = model.suggest(text) if model else None
+        self.emit(TicketSuggested(suggest_type(text).value,
+                                  category.value if category and category.confidence >= CATEGORY_CONFIDENCE
+                                  else None, None))
 
     async def search_knowledge(self, text: str) -> KbResult | None:
         """A typed question (the agent's own words)."""

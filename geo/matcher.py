@@ -63,7 +63,7 @@ ROAD_WINDOW = 6  # characters before a house number searched for a misheard road
 # one of these (other than its own) names another place.
 # (小区 and 生活区 are left out: callers add them to any name.)
 _PLACE_SUFFIXES = ("花园", "家园", "华庭", "雅苑", "名邸", "府邸", "公馆", "新城", "嘉园",
-                   "雅居", "花语", "观邸", "公寓", "宿舍", "大厦", "广场", "家属院",
+                   "雅居", "花语", "观邸", "佳园", "嘉苑", "佳苑", "丽园", "名苑", "公寓", "宿舍", "大厦", "广场", "家属院",
                    "大道", "路", "街", "巷", "胡同", "苑", "园", "府", "庭", "居", "城", "湾")
 
 
@@ -94,6 +94,7 @@ _JOINS = ("与", "和", "跟", "同", "及", "-", "交")
 _JUNCTIONS = ("交叉口", "交叉路口", "十字路口", "路口", "交汇处", "交汇", "交界处", "交界", "交口", "口")
 DROP_QUALITY = {3: 0.6, 4: 0.8}  # a name heard with one character missing, by its length
 FIRST_DROP_FACTOR = 0.8
+SHORT_CORE_EDIT = 0.7  # see _edited
 INSERT_QUALITY = 0.85  # a name heard with one extra character inside (a particle, a stray sound)
 
 
@@ -232,15 +233,21 @@ class AddressMatcher:
                           if len(name.key) >= 3 and not name.short
                           and not any(ch.isdigit() for ch in name.text)}
         self._cores: dict[int, str] = {}  # name → sound key of its distinctive core
+        self._short_stems: set[int] = set()  # names whose core less 公馆/华庭 … is under 3
         # a leading place name is not distinctive: 张店一中 is 一中 to a caller in 张店
         admin = sorted({name.text for name in index.names if name.kind in (DISTRICT, TOWN)} | {"淄博"},
                        key=len, reverse=True)
         for i, name in enumerate(index.names):
-            core = _GENERIC_END.sub("", _NOT_CORE.sub("", name.text))
+            core = _NOT_CORE.sub("", name.text)
+            while (shorter := _GENERIC_END.sub("", core)) != core:  # 齐林家园生活区 → 齐林
+                core = shorter
             if name.kind in (COMPOUND, ROAD):
                 core = next((core[len(a):] for a in admin if core.startswith(a)), core)
             if not name.short and len(core) >= MIN_FUZZY_CORE:
                 self._cores[i] = index.sound.key(core)
+            stem = next((core[:-len(x)] for x in _PLACE_SUFFIXES if core.endswith(x)), core)
+            if len(stem) < MIN_FUZZY_CORE:
+                self._short_stems.add(i)
         cached = lru_cache(maxsize=4096)(self._match)
         self.match = lambda text, k=3: cached(_bounded(text), k)
         self.match_uncached = lambda text, k=3: self._match(_bounded(text), k)
@@ -308,7 +315,11 @@ class AddressMatcher:
         (新时代 → 新代, 齐盛花园 → 齐盛呃花园): exact on every other sound."""
         if n not in self._editable:
             return []
-        k = self.index.names[n].key
+        name = self.index.names[n]
+        k = name.key
+        # 俪园小区 less 园 is 里小区: a two-sound core edited is weak alone, it needs
+        # the district or town said with it
+        weak = SHORT_CORE_EDIT if n in self._short_stems else 1.0
         out = []
         drop = DROP_QUALITY.get(len(k), 0.85)
         # without the first sound, weaker (光生活区 is also 华光生活区); a three-sound name
@@ -316,12 +327,16 @@ class AddressMatcher:
         for i in range(len(k) - (len(k) == 3)):
             at = key.find(k[:i] + k[i + 1:])
             if at >= 0:
-                out.append(Mention(n, at, at + len(k) - 1, drop * (FIRST_DROP_FACTOR if i == 0 else 1.0)))
+                out.append(Mention(n, at, at + len(k) - 1,
+                                   weak * drop * (FIRST_DROP_FACTOR if i == 0 else 1.0)))
         for i in range(1, len(k)):
             at = key.find(k[:i])
             while at >= 0:
                 if key.startswith(k[i:], at + i + 1):
-                    out.append(Mention(n, at, at + len(k) + 1, INSERT_QUALITY))
+                    heard = norm[at:at + len(k) + 1]
+                    if not any(heard.endswith(suffix) and not name.text.endswith(suffix)
+                               for suffix in _PLACE_SUFFIXES):  # 润泽雅苑 is not 润泽园
+                        out.append(Mention(n, at, at + len(k) + 1, weak * INSERT_QUALITY))
                     break
                 at = key.find(k[:i], at + 1)
         return [m for m in out if not any(ch.isdigit() for ch in norm[m.start:m.end])]

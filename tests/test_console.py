@@ -231,14 +231,24 @@ async def test_the_demo_shows_the_whole_flow_without_a_speech_model(console_ctx,
         assert len(app.session.call.finals) == len(demo_utterances())
         assert app.session.address.suggestions[0].compound == "松龄花园"
         assert "楼道里的灯坏了" in app.query_one("#content").text  # drafted from the captions
+        form = app.query_one("#form")
+        assert form.ticket_type == "投诉"  # suggested from the captions
         await pilot.press("f5")  # the suggested address …
         await pilot.pause(0.2)
-        await pilot.press("ctrl+s")  # … and the pre-filled ticket: two keys after the hang-up
+        keys = 1
+        if form.category is None:  # the demo's words sit between 物业服务质量 and 路灯照明: not suggested
+            await pilot.press("ctrl+k", *"wyfw", "enter")  # so the agent types its initials
+            keys += 2
+        chosen = form.category
+        await pilot.press("ctrl+s")  # … and the pre-filled ticket
+        keys += 1
         await wait_for(pilot, lambda: app.session.phase == "idle")
+        assert keys <= 5, keys  # hang-up → saved, typed letters apart
     conn = await asyncpg.connect(dsn)
     try:
-        ticket = await conn.fetchrow("SELECT address_code, caller_number, unit_code FROM tickets")
+        ticket = await conn.fetchrow("SELECT address_code, caller_number, unit_code, category_code FROM tickets")
         assert ticket["address_code"] == "370303009001200103" and ticket["unit_code"]
+        assert ticket["category_code"] == chosen == "010102"
     finally:
         await conn.close()
 
@@ -337,3 +347,68 @@ async def test_a_road_intersection_is_a_ticket_address_routed_by_its_town(consol
         assert ticket["unit_code"] == await routed_unit(conn, "370303", "370303001", ticket["category_code"])
     finally:
         await conn.close()
+
+
+async def test_the_ticket_form_from_the_keyboard(console_ctx, dsn):
+    """After the hang-up, with nothing suggested: the address typed, the category found by its
+    pinyin initials, a hidden number kept as such — counted key by key (typed text apart)."""
+    ctx = await console_ctx(model=False)
+    app = AgentConsole(ctx)
+    keys = 0
+
+    async def press(*pressed: str) -> None:
+        nonlocal keys
+        keys += len(pressed)
+        await pilot.press(*pressed)
+
+    async with app.run_test(size=(100, 32)) as pilot:
+        await wait_for(pilot, lambda: app.session.state == "就绪")
+        form = app.query_one("#form")
+        form.set_caller("")  # a caller who withheld the number (the SIP line gives "")
+        assert app.query_one("#caller-number").value == "号码未显示"
+        for key in "13805331234":  # typing elsewhere never lands in the protected number
+            await pilot.press(key)
+        assert app.query_one("#caller-number").value == "号码未显示"
+        await press("ctrl+f")
+        await pilot.press(*"松龄花园三号楼")  # typed text, not counted as keys
+        await press("enter")
+        await wait_for(pilot, lambda: bool(app.session.address.suggestions))
+        await press("f5")
+        await press("ctrl+k")
+        await pilot.press(*"ldzm")  # 路灯照明 by its initials
+        await pilot.pause(0.2)
+        assert "路灯照明" in str(app.query_one("#category-options").get_option_at_index(0).prompt)
+        await press("enter")
+        assert ctx.categories and form.category and "路灯照明" in app.query_one("#category-search").value
+        chosen = form.category
+        await press("ctrl+e")
+        await pilot.press(*"楼下路灯不亮")
+        await press("ctrl+s")
+        await pilot.pause(0.5)
+        assert app.session.saved, (str(app.query_one("#ticket-info").content), app.query_one("#content").text)
+        assert keys <= 10, keys
+    conn = await asyncpg.connect(dsn)
+    try:
+        ticket = await conn.fetchrow("SELECT caller_number, category_code, content, address_code FROM tickets")
+        assert ticket["caller_number"] == "" and ticket["category_code"] == chosen == "010201"
+        assert ticket["content"] == "楼下路灯不亮" and ticket["address_code"] == "370303009001200103"
+    finally:
+        await conn.close()
+
+
+async def test_typed_content_feeds_knowledge_and_suggestions(console_ctx):
+    """What the agent types is searched as speech is: the knowledge pane and the category."""
+    ctx = await console_ctx(model=False)
+    app = AgentConsole(ctx)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await wait_for(pilot, lambda: app.session.state == "就绪")
+        await pilot.press("ctrl+e")
+        await pilot.press(*"租房子能把公积金取出来吗")
+        await wait_for(pilot, lambda: bool(app.query_one(KnowledgePane).hits), seconds=10)
+        assert app.query_one(KnowledgePane).hits[0].article.id == "zb-gjj-tiqu"
+        await wait_for(pilot, lambda: app.query_one("#form").category is not None, seconds=10)
+        assert "公积金" in app.query_one("#category-search").value
+        await pilot.press("ctrl+n")  # the number, on purpose
+        await pilot.press(*"13805331234", "enter")
+        assert app.query_one("#caller-number").value == "13805331234"
+        assert app.query_one("#content").has_focus  # Enter goes on to the content

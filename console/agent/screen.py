@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from domain.category_search import CategoryFinder
 from domain.seats import SeatStateError
 from domain.tickets import TicketValidationError
 from domain.vocabulary import CallPhase, HandlingMode, SeatState
@@ -32,6 +33,8 @@ from .widgets.transcript import TranscriptPane
 
 
 class AgentScreen(Screen):
+    # Ctrl keys win over the focused field's own (an Input's ctrl+e/k/f edit the line): the
+    # agent's shortcuts work wherever the cursor is.
     BINDINGS = [
         Binding("f2", "toggle_break", "小休"),
         Binding("f3", "answer", "接听"),
@@ -43,7 +46,10 @@ class AgentScreen(Screen):
         Binding("ctrl+b", "hold", "保持"),
         Binding("ctrl+t", "transfer", "转接"),
         Binding("ctrl+s", "save", "保存"),
-        Binding("ctrl+f", "focus_search", "查址"),
+        Binding("ctrl+f", "focus_search", "查址", priority=True),
+        Binding("ctrl+e", "focus_content", "内容", priority=True),
+        Binding("ctrl+k", "focus_category", "分类", priority=True),
+        Binding("ctrl+n", "edit_caller", "改号码", show=False, priority=True),
         Binding("f10", "sign_out", "签退"),
     ]
 
@@ -62,7 +68,7 @@ class AgentScreen(Screen):
             with Vertical(id="side"):
                 yield AddressPane(id="address")
                 yield KnowledgePane(id="knowledge")
-        yield TicketForm([(c.path.split("/", 1)[-1], c.code) for c in ctx.categories], id="form")
+        yield TicketForm(CategoryFinder(ctx.categories), id="form")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -109,7 +115,8 @@ class AgentScreen(Screen):
             self.query_one(KnowledgePane).show(event.result)
         elif isinstance(event, TicketSuggested):
             form.suggest(event.ticket_type, event.category_code)
-            form.draft_content(event.content)
+            if event.content is not None:  # None: suggested from what the agent typed
+                form.draft_content(event.content)
         elif isinstance(event, CallFinished):
             caller.wrapping_up(event.caller_number, event.seconds)
             self._refresh_ticket_info()
@@ -195,6 +202,21 @@ class AgentScreen(Screen):
 
     def action_focus_search(self) -> None:
         self.query_one(AddressPane).focus_search()
+
+    # -- the form --------------------------------------------------------------------------------
+    def action_focus_content(self) -> None:
+        self.query_one(TicketForm).focus_content()
+
+    def action_focus_category(self) -> None:
+        self.query_one("#category-search").focus()
+
+    def action_edit_caller(self) -> None:
+        self.query_one(TicketForm).edit_caller()
+
+    @on(TicketForm.ContentTyped)
+    def _content_typed(self, message: TicketForm.ContentTyped) -> None:
+        """Typed as the citizen said it: knowledge and suggestions follow, as for speech."""
+        self.run_worker(self.session.typed_content(message.text), group="typed", exclusive=True)
 
     @on(AddressPane.SearchRequested)
     def _search(self, message: AddressPane.SearchRequested) -> None:
