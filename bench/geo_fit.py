@@ -35,7 +35,7 @@ SHARED = ROOT.parent / "shared" / "data" / "gazetteer"
 # name → values tried; dict weights are fitted per key.
 SPACE = {
     "MIN_SCORE": (5.5, 6.0, 6.5, 7.0, 7.5, 8.0, 8.5),
-    "MIN_MARGIN": (0.0, 0.25, 0.5, 1.0, 1.5, 2.0),
+    "MIN_MARGIN": (0.25, 0.5, 1.0, 1.5, 2.0),  # a tie is never confident
     "W_COMPOUND": (8.0, 9.0, 10.0, 11.0, 12.0),
     "W_COMMUNITY": (6.0, 7.0, 8.0, 9.0, 10.0),
     "W_ROAD_NUMBER": (9.0, 10.0, 11.0, 12.0, 13.0),
@@ -43,6 +43,7 @@ SPACE = {
     "SHORT_FACTOR": (0.5, 0.6, 0.7, 0.8, 0.9),
     "FUZZY_FACTOR": (0.7, 0.8, 0.9, 1.0),
     "INSERT_QUALITY": (0.65, 0.75, 0.85, 0.95),
+    "SHORT_CORE_EDIT": (0.5, 0.6, 0.7, 0.8),
     "FIRST_DROP_FACTOR": (0.5, 0.65, 0.8, 0.9),
     "ROAD_LIKE_FACTOR": (0.2, 0.3, 0.45, 0.6, 0.8),
     "LANDMARK_FACTOR": (0.1, 0.2, 0.3, 0.5),

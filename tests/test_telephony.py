@@ -244,7 +244,8 @@ async def test_an_unanswered_seat_passes_the_call_to_the_next(dsn, pbx, caller_w
         await phones.close()
         seen = await _events_of(silent)
     assert result["answered"] and result["extension"] == "8002", result
-    assert result["setup_ms"] >= sip.ring_seconds * 1000  # seat 1 rang out first
+    # seat 1 rang out first (Kamailio's tm timer runs in ticks: it may fire a tick early)
+    assert result["setup_ms"] >= sip.ring_seconds * 1000 - 250
     assert seen.count("IncomingCall") == 1 and "CallEnded" in seen and "CallConnected" not in seen
 
 
