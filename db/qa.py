@@ -40,20 +40,26 @@ class QaStore:
             *_day_bounds(day), str(TicketType.COMPLAINT), str(TicketStatus.RETURNED))
 
     async def save_sample(self, day: dt.date, sample: list[tuple[int, list[str]]]) -> None:
+        """The day's draw in its order; a call a previous draw held and this one does not
+        keeps its row without a rank: out of the list unless it was already scored."""
         async with connection(self.db) as conn, conn.transaction():
+            await conn.execute("UPDATE qa_samples SET rank = NULL WHERE sample_date = $1", day)
             await conn.executemany(
-                """INSERT INTO qa_samples (sample_date, call_id, reasons) VALUES ($1, $2, $3)
-                   ON CONFLICT (sample_date, call_id) DO UPDATE SET reasons = EXCLUDED.reasons""",
-                [(day, call_id, reasons) for call_id, reasons in sample])
+                """INSERT INTO qa_samples (sample_date, call_id, reasons, rank) VALUES ($1, $2, $3, $4)
+                   ON CONFLICT (sample_date, call_id)
+                   DO UPDATE SET reasons = EXCLUDED.reasons, rank = EXCLUDED.rank""",
+                [(day, call_id, reasons, rank) for rank, (call_id, reasons) in enumerate(sample)])
 
     async def sample(self, day: dt.date) -> list[asyncpg.Record]:
-        """The day's sampled calls with their reasons and whether they are scored."""
+        """The day's sampled calls, riskiest first, with their reasons and whether scored."""
         return await self.db.fetch(
             """SELECT q.call_id, q.reasons, c.agent_id, c.caller_number, c.ring_at,
                       extract(epoch FROM c.end_at - c.answer_at) AS seconds,
                       EXISTS (SELECT 1 FROM qa_scores s WHERE s.call_id = q.call_id) AS scored
                FROM qa_samples q JOIN inspection_calls c ON c.id = q.call_id
-               WHERE q.sample_date = $1 ORDER BY q.call_id""", day)
+               WHERE q.sample_date = $1
+                 AND (q.rank IS NOT NULL OR EXISTS (SELECT 1 FROM qa_scores s WHERE s.call_id = q.call_id))
+               ORDER BY q.rank NULLS LAST, q.call_id""", day)
 
     async def call(self, call_id: int) -> asyncpg.Record | None:
         """A call as inspectors see it: every number masked (migration 008)."""

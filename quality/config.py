@@ -21,6 +21,8 @@ class Sampling:
     long_call_minutes: float = 10
     silence_ratio: float = 0.4
     first_month_days: int = 30
+    daily_cap: int = 120  # calls the inspection team scores in a day (0: no cap)
+    random_share: float = 0.5  # of the cap, for random calls; the rest for risk signals
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,10 @@ def load_qa(path: Path) -> tuple[Sampling, Rubric]:
     for key, value in raw.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
             raise QaConfigError(f"{path}: [sampling] {key} must be a non-negative number, got {value!r}")
-        if key in ("per_agent", "first_month_days") and not isinstance(value, int):
+        if key in ("per_agent", "first_month_days", "daily_cap") and not isinstance(value, int):
             raise QaConfigError(f"{path}: [sampling] {key} must be a whole number, got {value!r}")
+        if key == "random_share" and value > 1:
+            raise QaConfigError(f"{path}: [sampling] random_share must be from 0 to 1, got {value!r}")
     sampling = Sampling(**raw)
     rubric = data.get("rubric") or {}
     groups = rubric.get("group", []) if isinstance(rubric, dict) else None

@@ -252,9 +252,9 @@ class PyAudioSource:
     """Capture from the device named in seats.toml (a name substring or an index)."""
 
     def __init__(self, device: str | int, rate: int = MODEL_RATE, channels: int = 1):
-        import pyaudio
+        from .devices import open_portaudio
 
-        self._pa = pyaudio.PyAudio()
+        self._pa = open_portaudio()
         self.index = self.find_device(self._pa, device)
         self.rate, self.channels = rate, channels
         self.lost: DeviceLost | None = None

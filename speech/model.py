@@ -6,6 +6,7 @@ import hashlib
 import os
 import shutil
 import threading
+import urllib.error
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -74,16 +75,35 @@ def load_model(path: Path):
         return _loaded[path]
 
 
-def fetch_model(target: Path | None = None, url: str = MODEL_URL, sha256: str | None = None,
-                on_progress: Callable[[int, int], None] | None = None) -> Path:
-    """Download and unpack the model; check the archive's SHA-256 when given, and always the
-    CRC-32 of every member and the model's layout before it is put in place."""
+def fetch_model(target: Path | None = None, source: str = MODEL_URL, sha256: str | None = None,
+                on_progress: Callable[[int, int], None] | None = None, timeout: float = 60) -> Path:
+    """Download (or take from a local archive or folder: `source`) and unpack the model;
+    check the archive's SHA-256 when given, and always the CRC-32 of every member and the
+    model's layout before it is put in place.  No network: ModelNotFound in one line that
+    says what to do."""
     target = Path(target or models_dir())
     target.mkdir(parents=True, exist_ok=True)
+    final = target / CHINESE_MODEL
+    if Path(source).is_dir():  # an unpacked copy, e.g. on a USB stick
+        check_model_dir(Path(source))
+        staging = target / f".{CHINESE_MODEL}.staging"
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.copytree(source, staging)
+        shutil.rmtree(final, ignore_errors=True)
+        staging.rename(final)
+        return final
     archive = target / f"{CHINESE_MODEL}.zip.part"
     digest = hashlib.sha256()
-    with urllib.request.urlopen(url, timeout=60) as response, open(archive, "wb") as out:
-        total = int(response.headers.get("Content-Length") or 0)
+    try:
+        opened = open(source, "rb") if Path(source).is_file() else urllib.request.urlopen(source, timeout=timeout)
+    except (urllib.error.URLError, OSError, ValueError) as exc:  # ValueError: not a URL
+        reason = getattr(exc, "reason", exc)
+        raise ModelNotFound(
+            f"cannot download the speech model from {source} ({reason}): on a machine with access, "
+            f"download {MODEL_URL} and run `hotline models fetch --from FILE`") from None
+    with opened as response, open(archive, "wb") as out:
+        total = int(getattr(response, "headers", {}).get("Content-Length") or 0) \
+            or (Path(source).stat().st_size if Path(source).is_file() else 0)
         done = 0
         while chunk := response.read(1 << 16):
             out.write(chunk)
@@ -103,7 +123,6 @@ def fetch_model(target: Path | None = None, url: str = MODEL_URL, sha256: str | 
         zf.extractall(staging)
     inner = next((p for p in staging.iterdir() if p.is_dir()), staging)
     check_model_dir(inner)
-    final = target / CHINESE_MODEL
     shutil.rmtree(final, ignore_errors=True)
     inner.rename(final)
     shutil.rmtree(staging, ignore_errors=True)

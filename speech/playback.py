@@ -13,6 +13,7 @@ from typing import Callable
 import numpy as np
 
 from .audio import MODEL_RATE, AudioError, WavSource
+from .devices import open_portaudio, output_index
 
 FRAME = int(0.02 * MODEL_RATE)  # 20 ms
 HOP_OUT = FRAME // 2
@@ -78,10 +79,22 @@ class Player:
             self.on_position(self.position)
 
     def play(self) -> None:
-        self._playing.set()
+        """Start or resume; the first call opens the output here, so that a machine without a
+        playback device is an AudioError for the caller, not a traceback in a thread."""
         if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="playback", daemon=True)
+            pa = open_portaudio()
+            try:
+                stream = self._open(pa)
+            except AudioError:
+                pa.terminate()
+                raise
+            except OSError as exc:  # PortAudio refused the device
+                pa.terminate()
+                raise AudioError(f"playback device cannot be opened: {exc}") from exc
+            self._thread = threading.Thread(target=self._run, args=(pa, stream), name="playback",
+                                            daemon=True)
             self._thread.start()
+        self._playing.set()
 
     def pause(self) -> None:
         self._playing.clear()
@@ -104,27 +117,11 @@ class Player:
     def _open(self, pa):
         import pyaudio
 
-        index = None
-        if self.device is not None:
-            outputs = [i for i in range(pa.get_device_count())
-                       if pa.get_device_info_by_index(i)["maxOutputChannels"] > 0]
-            named = [i for i in outputs if str(self.device) in pa.get_device_info_by_index(i)["name"]]
-            index = int(self.device) if str(self.device).isdigit() else (named[0] if named else None)
-            if index is None:
-                raise AudioError(f"output device {self.device!r} not found")
         return pa.open(format=pyaudio.paInt16, channels=self.audio.shape[1], rate=MODEL_RATE,
-                       output=True, output_device_index=index,
+                       output=True, output_device_index=output_index(pa, self.device),
                        frames_per_buffer=int(MODEL_RATE * BLOCK_SECONDS))
 
-    def _run(self) -> None:
-        import pyaudio
-
-        pa = pyaudio.PyAudio()
-        try:
-            stream = self._open(pa)
-        except Exception:
-            pa.terminate()
-            raise
+    def _run(self, pa, stream) -> None:
         try:
             while not self._stopped.is_set():
                 if not self._playing.wait(0.1):

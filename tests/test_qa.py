@@ -19,6 +19,7 @@ from quality.sampling import draw_sample
 from quality.scores import current_score, submit_score, write_report
 from console.qa.app import QaApp
 from domain.tickets import TicketDraft, TicketRules
+from db.qa import QaStore
 from db.tickets import TicketStore
 from domain.workdays import SHANGHAI
 from speech.analysis import analyse
@@ -225,3 +226,43 @@ async def test_inspector_screen(day_of_calls, dsn, role_dsn):
                             ids["a1-0"])
     assert len(rows) == 2 and rows[1]["corrects_id"] == rows[0]["id"]
     assert float(rows[0]["total"]) == RUBRIC.max_total - 10 and float(rows[1]["total"]) == RUBRIC.max_total
+
+
+async def test_the_sample_is_capped_and_the_riskiest_come_first(day_of_calls):
+    from dataclasses import replace
+
+    from quality.sampling import risk_score
+    conn, ids, _ = day_of_calls
+    whole = await draw_sample(conn, DAY, replace(SAMPLING, daily_cap=0))
+    scores = [risk_score(r) for _, r in whole]
+    assert scores == sorted(scores, reverse=True) and scores[0] > scores[-1]
+    assert whole[0][0] == ids["a1-1"]  # the returned ticket's call
+    capped = await draw_sample(conn, DAY, replace(SAMPLING, daily_cap=3, random_share=0.34))
+    assert len(capped) == 3 and sum("随机抽取" in r for _, r in capped) >= 1
+    risky = sorted((c for c, r in whole if risk_score(r)), key=lambda c: -risk_score(dict(whole)[c]))
+    assert [c for c, r in capped if "随机抽取" not in r] == [c for c in risky if c in dict(capped)][:2]
+    listed = await QaStore(conn).sample(DAY)  # the redraw replaced the longer list
+    assert [r["call_id"] for r in listed] == [c for c, _ in capped]
+
+
+async def test_inspector_keys_act_on_the_highlighted_row(day_of_calls, role_dsn):
+    conn, ids, _ = day_of_calls
+    sample = await draw_sample(conn, DAY, SAMPLING)
+    app = QaApp(role_dsn("inspector"), DAY, "Q09", RUBRIC, output_device="no-such-device")
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = app.main
+        await pilot.pause(0.5)
+        assert screen.call_id == sample[0][0]  # the riskiest is open without a key
+        before = screen.passed[RUBRIC.items[0].key]
+        await pilot.press("t")  # acts on the first item at once
+        assert screen.passed[RUBRIC.items[0].key] is (not before)
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.3)
+        first = str(app.query_one("#sample").get_option_at_index(0).prompt)
+        assert "✔已评" in first and "已评 1" in str(app.query_one("#title").content)
+        await pilot.press("down")
+        await pilot.pause(0.3)
+        assert screen.call_id == sample[1][0]
+        await pilot.press("space")  # no such playback device: a message, not a traceback
+        await pilot.pause(0.2)
+        assert any("无法回放" in n.message for n in app._notifications)

@@ -300,3 +300,42 @@ def test_playback_to_an_alsa_device_with_seek_and_speed(voice, tmp_path):
     played = outfile.stat().st_size / 2 / 16000  # seconds of 16-bit mono written to the device
     expected = (duration - 1.0) / 2.0
     assert abs(played - expected) < 0.3, (played, expected)
+
+
+def _model_layout(folder: Path) -> Path:
+    """The files a Vosk model folder must hold (not a model that loads: fetch only unpacks
+    and checks the layout)."""
+    for name in ("am/final.mdl", "conf/mfcc.conf", "graph/HCLr.fst", "graph/Gr.fst"):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(b"x" * 64)
+    return folder
+
+
+def test_models_fetch_without_network_says_what_to_do_in_one_line(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "console.cli", "models", "fetch", "--dir", str(tmp_path),
+         "--from", "http://127.0.0.1:9/vosk-model-small-cn-0.22.zip"],
+        cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "hotline models fetch --from FILE" in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_models_fetch_from_a_local_archive_or_folder(tmp_path):
+    import zipfile
+
+    from speech.model import CHINESE_MODEL, fetch_model
+    source = _model_layout(tmp_path / "src" / CHINESE_MODEL)
+    archive = tmp_path / "model.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for f in source.rglob("*"):
+            zf.write(f, f.relative_to(source.parent))
+    seen = []
+    got = fetch_model(tmp_path / "a", str(archive), on_progress=lambda done, total: seen.append((done, total)))
+    assert got == tmp_path / "a" / CHINESE_MODEL and (got / "am" / "final.mdl").exists()
+    assert seen and seen[-1][0] == seen[-1][1] == archive.stat().st_size
+    assert not list((tmp_path / "a").glob("*.part"))
+    assert fetch_model(tmp_path / "b", str(source)) == tmp_path / "b" / CHINESE_MODEL
+    with pytest.raises(ModelNotFound, match="not a Vosk model"):  # the folder above the model
+        fetch_model(tmp_path / "c", str(tmp_path / "src"))

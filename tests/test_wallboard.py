@@ -1,5 +1,6 @@
 """The wallboard, driven with Pilot against a real PostgreSQL while simulated seats work."""
 
+import re
 
 import asyncpg
 import pytest
@@ -108,6 +109,12 @@ def test_served_wallboard_needs_a_login_and_stays_on_this_machine(tmp_path):
             "Authorization": "Basic " + base64.b64encode(b"supervisor:s3cret-board").decode()})
         page = urllib.request.urlopen(right, timeout=5).read().decode()
         assert f"ws://127.0.0.1:{port}/ws" in page and "0.0.0.0" not in page
+        # nothing from the internet: every URL the page loads is this server's
+        loaded = re.findall(r'(?:href|src)=["\']([^"\']+)', page) + re.findall(r'url\("?([^")]+)', page)
+        assert loaded and all(u.startswith(f"http://127.0.0.1:{port}/") for u in loaded), loaded
+        font = urllib.request.Request(f"http://127.0.0.1:{port}/static/fonts/RobotoMono-VariableFont_wght.ttf",
+                                      headers=right.headers)
+        assert len(urllib.request.urlopen(font, timeout=5).read()) > 10_000
         listening = [line.split()[1] for line in open("/proc/net/tcp").read().splitlines()[1:]
                      if line.split()[3] == "0A"]  # LISTEN
         assert f"0100007F:{port:04X}" in listening  # 127.0.0.1 only

@@ -65,10 +65,10 @@ def run(coro):
     return asyncio.run(coro)
 
 
-def file_progress(description: str) -> Progress:
-    """A progress bar over bytes of a file (imports)."""
+def file_progress(description: str, transient: bool = False) -> Progress:
+    """A progress bar over bytes of a file (imports, downloads)."""
     return Progress(TextColumn(f"[bold]{description}"), BarColumn(), DownloadColumn(),
-                    TimeRemainingColumn(), console=err, transient=False)
+                    TimeRemainingColumn(), console=err, transient=transient)
 
 
 def count_progress(description: str) -> Progress:

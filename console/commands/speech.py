@@ -13,7 +13,8 @@ from common.paths import data_dir
 
 from speech.audio import PyAudioSource, WavSource
 from speech.bias import second_pass
-from speech.model import fetch_model, find_model, load_model, models_dir
+from speech.devices import list_devices, no_device_reason
+from speech.model import CHINESE_MODEL, MODEL_URL, fetch_model, find_model, load_model, models_dir
 from speech.recognizer import CallTranscriber, Ended, Final, Partial, new_recognizer
 from speech.recorder import CallRecorder, purge_recordings
 
@@ -26,26 +27,29 @@ def cmd_models(args: argparse.Namespace) -> int:
         load_model(path)
         out.print(f"Vosk model OK: {path}")
         return 0
-    with file_progress("downloading vosk-model-small-cn-0.22") as progress:
-        task = progress.add_task("fetch", total=None)
-        path = fetch_model(Path(args.dir) if args.dir else None, sha256=args.sha256,
-                           on_progress=lambda done, total: progress.update(task, completed=done,
-                                                                           total=total or None))
+    path = fetch_with_progress(Path(args.dir) if args.dir else None, args.source, args.sha256)
     out.print(f"model ready: {path}")
     return 0
 
 
-def cmd_devices(args: argparse.Namespace) -> int:
-    import pyaudio
+def fetch_with_progress(target: Path | None, source: str, sha256: str | None = None,
+                        timeout: float = 60) -> Path:
+    with file_progress(f"{CHINESE_MODEL} ← {source}", transient=True) as progress:
+        task = progress.add_task("fetch", total=None)
+        return fetch_model(target, source, sha256=sha256, timeout=timeout,
+                           on_progress=lambda done, total: progress.update(task, completed=done,
+                                                                           total=total or None))
 
-    pa = pyaudio.PyAudio()
-    try:
-        for i in range(pa.get_device_count()):
-            d = pa.get_device_info_by_index(i)
-            kinds = "/".join(k for k, n in (("in", d["maxInputChannels"]), ("out", d["maxOutputChannels"])) if n)
-            out.print(f"{i:3d}  {kinds:6s}  {int(d['defaultSampleRate'])} Hz  {escape(d['name'])}")
-    finally:
-        pa.terminate()
+
+def cmd_devices(args: argparse.Namespace) -> int:
+    devices = list_devices()
+    for d in devices:
+        kinds = "/".join(k for k, n in (("in", d.inputs), ("out", d.outputs)) if n)
+        out.print(f"{d.index:3d}  {kinds:6s}  {d.rate} Hz  {escape(d.name)}")
+    if not devices:
+        err.print(f"没有可用的音频设备（{escape(no_device_reason())}）：来电仍可来自 SIP 和 WAV 文件；"
+                  "耳麦和录音回放需要声卡或 ALSA PCM（见 README 的 Speech 一节）")
+        return 1
     return 0
 
 
@@ -111,6 +115,8 @@ def register(sub) -> None:
     p.add_argument("--model", help="model folder to check")
     p.add_argument("--dir", help=f"where to unpack (default {models_dir()})")
     p.add_argument("--sha256", help="expected SHA-256 of the downloaded archive")
+    p.add_argument("--from", dest="source", default=MODEL_URL,
+                   help="a local copy (the .zip or an unpacked folder) or a mirror's URL")
     p.set_defaults(func=cmd_models)
 
     p = sub.add_parser("devices", help="list pyaudio capture and playback devices")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from pathlib import Path
 
 import asyncpg
@@ -28,6 +29,7 @@ from speech.audio import AudioError
 from speech.playback import Player
 
 SEEK_SECONDS = 5.0
+log = logging.getLogger(__name__)
 
 
 def shown(text: str) -> str:
@@ -80,7 +82,7 @@ class InspectionScreen(Screen):
     def compose(self) -> ComposeResult:
         with Horizontal():
             with Vertical(id="sample-pane"):
-                yield Static(f"{self.day} 抽检", classes="title")
+                yield Static(f"{self.day} 抽检", classes="title", id="title")
                 yield OptionList(id="sample")
             with Vertical(id="replay-pane"):
                 yield Static("", id="call-info")
@@ -99,12 +101,20 @@ class InspectionScreen(Screen):
         self.sample = await QaStore(self.conn).sample(self.day)
         options = self.query_one("#sample", OptionList)
         for r in self.sample:
-            mark = "✔" if r["scored"] else "·"
-            options.add_option(Option(
-                f"{mark} {r['ring_at'].astimezone(SHANGHAI):%H:%M} {shown(r['agent_id'] or '-')} {shown(r['caller_number'])}\n"
-                f"  [dim]{'、'.join(r['reasons'])}[/]", id=str(r["call_id"])))
+            options.add_option(Option(self._sample_line(r, r["scored"]), id=str(r["call_id"])))
         if not self.sample:
             self.query_one("#call-info", Static).update(f"{self.day} 没有抽检样本：先运行 hotline qa sample --date {self.day}")
+            return
+        self.query_one("#title", Static).update(
+            f"{self.day} 抽检 {len(self.sample)} 通，已评 {sum(r['scored'] for r in self.sample)}")
+        options.highlighted = 0  # the riskiest call is open at once
+        options.focus()
+
+    @staticmethod
+    def _sample_line(r, scored: bool) -> str:
+        mark = "[green]✔已评[/]" if scored else "[yellow]○待评[/]"
+        return (f"{mark} {r['ring_at'].astimezone(SHANGHAI):%H:%M} {shown(r['agent_id'] or '-')} "
+                f"{shown(r['caller_number'])}\n  [dim]{'、'.join(r['reasons'])}[/]")
 
     async def on_unmount(self) -> None:
         if self.player:
@@ -113,9 +123,11 @@ class InspectionScreen(Screen):
             await self.conn.close()
 
     # -- a call ----------------------------------------------------------------------------------
-    @on(OptionList.OptionSelected, "#sample")
-    async def open_call(self, event: OptionList.OptionSelected) -> None:
-        await self.load_call(int(event.option.id))
+    @on(OptionList.OptionHighlighted, "#sample")
+    async def open_call(self, event: OptionList.OptionHighlighted) -> None:
+        """The highlighted call is the open one: ↑↓ walk the sample, the keys act on it."""
+        if event.option.id != str(self.call_id):
+            await self.load_call(int(event.option.id))
 
     async def load_call(self, call_id: int) -> None:
         if self.player:
@@ -157,6 +169,7 @@ class InspectionScreen(Screen):
             for item in json.loads(self.existing["items"]):
                 self.passed[item["key"]] = item["passed"]
         self._show_items()
+        self.query_one("#items", OptionList).highlighted = 0  # t acts at once on the first item
         self._show_player()
 
     def _show_items(self) -> None:
@@ -201,9 +214,16 @@ class InspectionScreen(Screen):
 
     def action_play_pause(self) -> None:
         if not self.player:
+            self.notify("本次通话没有录音", severity="warning")
             return
         if self.player.paused:
-            self.player.play()
+            try:
+                self.player.play()
+            except AudioError as exc:
+                log.warning("playback: %s", exc)
+                self.notify("无法回放：本机没有可用的播放设备（用 hotline devices 查看；"
+                            "hotline qa --device 指定设备）", severity="error", timeout=8)
+                return
         else:
             self.player.pause()
         self._show_player()
@@ -249,4 +269,13 @@ class InspectionScreen(Screen):
         self.existing = await current_score(self.conn, self.call_id)
         self.notify(f"评分已提交（#{score_id}）" + ("，为更正记录" if self.existing["corrects_id"] else ""))
         self._show_items()
+        self._mark_scored(self.call_id)
+
+    def _mark_scored(self, call_id: int) -> None:
+        self.sample = [{**r, "scored": True} if r["call_id"] == call_id else r for r in self.sample]
+        options = self.query_one("#sample", OptionList)
+        row = next(r for r in self.sample if r["call_id"] == call_id)
+        options.replace_option_prompt(str(call_id), self._sample_line(row, True))
+        self.query_one("#title", Static).update(
+            f"{self.day} 抽检 {len(self.sample)} 通，已评 {sum(r['scored'] for r in self.sample)}")
 

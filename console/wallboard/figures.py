@@ -22,7 +22,8 @@ class FiguresPanel(Vertical):
     DEFAULT_CSS = """
     FiguresPanel {
         width: 1fr;
-        min-width: 36;
+        min-width: 30;
+        max-width: 60;
         padding: 0 1;
         border-left: solid $primary;
     }

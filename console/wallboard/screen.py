@@ -18,7 +18,12 @@ from .seat_tile import SeatTile
 
 
 class FloorScreen(Screen):
-    BINDINGS = [Binding("enter", "app.drill", "座席详情"), Binding("q", "app.quit", "退出")]
+    BINDINGS = [Binding("enter", "app.drill", "座席详情"), Binding("q", "app.quit", "退出"),
+                Binding("up", "move(-1, 0)", "上", show=False),
+                Binding("down", "move(1, 0)", "下", show=False),
+                Binding("left", "move(0, -1)", "左", show=False),
+                Binding("right", "move(0, 1)", "右", show=False)]
+    NARROW = 6  # columns per seat below which the seats touch (no gutter): colour still tells
 
     def __init__(self, views: dict[int, SeatView], limits: AlertLimits):
         super().__init__(name="floor")
@@ -40,6 +45,26 @@ class FloorScreen(Screen):
                         yield SeatTile(view, id=f"seat-{view.seat_id}") if view else Static("", classes="aisle")
             yield FiguresPanel(id="side")
         yield Footer()
+
+    def on_resize(self) -> None:
+        grid = self.query_one("#floor", Grid)
+        narrow = grid.size.width and grid.size.width // self.cols < self.NARROW
+        grid.styles.grid_gutter_horizontal = 0 if narrow else 1
+
+    def action_move(self, rows: int, cols: int) -> None:
+        """Arrow keys walk the floor plan, over the aisles, as the seats sit."""
+        by_place = {(v.row, v.col): v.seat_id for v in self.views.values()}
+        focused = self.focused_seat()
+        if focused is None:
+            first = min(by_place.items())[1]
+            self.query_one(f"#seat-{first}", SeatTile).focus()
+            return
+        row, col = self.views[focused].row, self.views[focused].col
+        while 1 <= row + rows <= self.rows and 1 <= col + cols <= self.cols:
+            row, col = row + rows, col + cols
+            if (row, col) in by_place:
+                self.query_one(f"#seat-{by_place[(row, col)]}", SeatTile).focus()
+                return
 
     def show_seat(self, seat_id: int) -> None:
         self.query_one(f"#seat-{seat_id}", SeatTile).show(time.time(), self.limits)

@@ -7,9 +7,12 @@ import base64
 import binascii
 import hmac
 import os
+import re
 import secrets
 from pathlib import Path
 
+import aiohttp_jinja2
+import jinja2
 from aiohttp import web
 from textual_serve.server import Server
 
@@ -36,6 +39,24 @@ def load_or_make_password(folder: Path) -> tuple[str, bool]:
     return password, True
 
 
+# textual-serve's page links its font from the internet; the font ships in its static folder
+_WEB_FONT = re.compile(r'<link[^>]*href="https://fonts\.googleapis\.com[^"]*"[^>]*/?>', re.S)
+_LOCAL_FONT = ('<style>@font-face { font-family: "Roboto Mono"; '
+               'src: url("{{ config.static.url }}fonts/RobotoMono-VariableFont_wght.ttf"); }</style>')
+
+
+class OfflinePage(jinja2.BaseLoader):
+    """The served page with nothing fetched from the internet: a big screen on a floor
+    without internet access shows the wallboard all the same."""
+
+    def __init__(self, folder: Path):
+        self.files = jinja2.FileSystemLoader(folder)
+
+    def get_source(self, environment, template):
+        source, filename, uptodate = self.files.get_source(environment, template)
+        return _WEB_FONT.sub(_LOCAL_FONT, source), filename, uptodate
+
+
 class WallboardServer(Server):
     def __init__(self, command: str, host: str, port: int, password: str, public_url: str | None = None):
         super().__init__(command, host=host, port=port, title="淄博12345 班长看板", public_url=public_url)
@@ -44,6 +65,7 @@ class WallboardServer(Server):
 
     async def _make_app(self) -> web.Application:
         app = await super()._make_app()
+        aiohttp_jinja2.setup(app, loader=OfflinePage(self.templates_path))
         app.middlewares.append(self._login)
         return app
 
