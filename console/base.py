@@ -10,15 +10,31 @@ from typing import Iterable
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import HelpPanel
+from textual.widgets import Footer, HelpPanel
+
+
+class KeyBar(Footer):
+    """The footer of every screen: compact, so that a screen's keys fit 80 columns over SSH;
+    Ctrl+P (命令) and the rest are listed by F1."""
+
+    def __init__(self, **kwargs):
+        super().__init__(compact=True, show_command_palette=False, **kwargs)
 
 
 class HotlineApp(App):
-    BINDINGS = [Binding("f1", "toggle_help", "帮助"), Binding("f9", "lookup", "查工单")]
+    # a screen is "-narrow" in an SSH window (80–99 columns): layouts give up side margins
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    BINDINGS = [Binding("f1", "toggle_help", "帮助"), Binding("f9", "lookup", "查工单"),
+                Binding("ctrl+p", "command_palette", "命令", show=False, priority=True)]
 
     def lookup_screen(self) -> Screen | None:
         """The ticket lookup this app's user may use (None: none, e.g. quality inspection)."""
         return None
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        if action == "lookup":  # F9 only where this app's user may look tickets up
+            return type(self).lookup_screen is not HotlineApp.lookup_screen
+        return True
 
     def action_lookup(self) -> None:
         from console.ticket_views.search import TicketSearchScreen
@@ -40,7 +56,8 @@ class HotlineApp(App):
         seen = set()
         for key, active in screen.active_bindings.items():
             binding = active.binding
-            if binding.action in seen or binding.action == "toggle_help" or not binding.description \
+            if binding.action in seen or binding.action in ("toggle_help", "command_palette") \
+                    or not binding.description \
                     or binding.action not in _declared_by_us(active.node):
                 continue  # a widget's scrolling, Textual's own defaults
             seen.add(binding.action)

@@ -121,3 +121,24 @@ def test_served_wallboard_needs_a_login_and_stays_on_this_machine(tmp_path):
     finally:
         server.terminate()
         server.wait(10)
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_every_seat_is_on_screen_and_arrows_walk_the_floor(dsn, floor, size):
+    app = Wallboard(dsn, floor, load_settings(REPO / "hotline.toml").alerts)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause(0.5)
+        screen = app.screen.region
+        tiles = list(app.query(SeatTile))
+        assert len(tiles) == 150
+        for tile in tiles:  # wholly visible, and saying which seat it is
+            assert screen.contains_region(tile.region), (tile.id, tile.region)
+            assert f"{tile.view.seat_id:03d}" in str(tile.content)
+        assert app.focused.id == "seat-1"
+        await pilot.press("right", "right", "down")
+        assert app.focused.id == "seat-18"  # row 2, column 3
+        await pilot.press("up", "left", "left", "left")  # stops at the edge
+        assert app.focused.id == "seat-1"
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, SeatDetailScreen)

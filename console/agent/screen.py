@@ -10,7 +10,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer
+
+from console.base import KeyBar
 
 from domain.category_search import CategoryFinder
 from domain.seats import SeatStateError
@@ -46,9 +47,9 @@ class AgentScreen(Screen):
         Binding("ctrl+b", "hold", "保持"),
         Binding("ctrl+t", "transfer", "转接"),
         Binding("ctrl+s", "save", "保存"),
-        Binding("ctrl+f", "focus_search", "查址", priority=True),
-        Binding("ctrl+e", "focus_content", "内容", priority=True),
-        Binding("ctrl+k", "focus_category", "分类", priority=True),
+        Binding("ctrl+f", "focus_search", "查址", show=False, priority=True),  # the panes' titles
+        Binding("ctrl+e", "focus_content", "内容", show=False, priority=True),  # say these keys
+        Binding("ctrl+k", "focus_category", "分类", show=False, priority=True),
         Binding("ctrl+n", "edit_caller", "改号码", show=False, priority=True),
         Binding("f10", "sign_out", "签退"),
     ]
@@ -69,7 +70,17 @@ class AgentScreen(Screen):
                 yield AddressPane(id="address")
                 yield KnowledgePane(id="knowledge")
         yield TicketForm(CategoryFinder(ctx.categories), id="form")
-        yield Footer()
+        yield KeyBar()
+
+    # The call keys of the moment: the footer (80 columns over SSH) shows only what the phase
+    # allows; a key pressed out of its phase does nothing.
+    _PHASE_KEYS = {"answer": {CallPhase.RINGING}, "hang_up": {CallPhase.TALKING},
+                   "hold": {CallPhase.TALKING}, "transfer": {CallPhase.TALKING},
+                   "toggle_break": {CallPhase.IDLE}, "sign_out": {CallPhase.IDLE}}
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        phases = self._PHASE_KEYS.get(action)
+        return phases is None or self.session.phase in phases
 
     def on_mount(self) -> None:
         if self.session.ctx.model is None:
@@ -81,6 +92,7 @@ class AgentScreen(Screen):
         """Called by the session (on the UI loop) for everything that happens on the seat."""
         caller = self.query_one(CallerLine)
         form = self.query_one(TicketForm)
+        self.refresh_bindings()  # the phase may have moved on
         if isinstance(event, DatabaseStatus):
             self.query_one(SeatBar).note = "" if event.online else "[b red]数据库连接中断，工单暂存本机[/]"
             if event.online:

@@ -11,7 +11,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
+
+from console.base import KeyBar
 
 from db.connect import connect
 from db.lifecycle import LifecycleStore
@@ -29,7 +31,7 @@ class CallbackScreen(Screen):
         Binding("1", f"visit('{Satisfaction.SATISFIED}')", "满意"),
         Binding("2", f"visit('{Satisfaction.BASICALLY}')", "基本满意"),
         Binding("3", f"visit('{Satisfaction.DISSATISFIED}')", "不满意(重办)"),
-        Binding("f5", "reload", "刷新"),
+        Binding("f5", "reload", "刷新", show=False),
         Binding("q", "app.quit", "退出"),
     ]
 
@@ -44,7 +46,7 @@ class CallbackScreen(Screen):
         yield Static("", id="heading")
         yield DataTable(id="callbacks", cursor_type="row", zebra_stripes=True)
         yield Static("", id="reply")
-        yield Footer()
+        yield KeyBar()
 
     async def on_mount(self) -> None:
         self.query_one(DataTable).add_columns("工单号", "来电号码", "承办单位", "办结时间", "诉求")

@@ -15,8 +15,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
+
+from console.base import KeyBar
 
 from db.qa import QaStore
 from domain.privacy import mask
@@ -54,14 +56,14 @@ class InspectionScreen(Screen):
 
     BINDINGS = [
         Binding("space", "play_pause", "播放/暂停"),
-        Binding("left", "seek(-5)", "后退5秒"),
-        Binding("right", "seek(5)", "前进5秒"),
-        Binding("plus,equals_sign", "speed(0.25)", "加速"),
-        Binding("minus", "speed(-0.25)", "减速"),
+        Binding("left", "seek(-5)", "退5秒"),
+        Binding("right", "seek(5)", "进5秒"),
+        Binding("plus,equals_sign", "speed(0.25)", "加速", show=False),  # F1 lists them
+        Binding("minus", "speed(-0.25)", "减速", show=False),
         Binding("j", "jump", "跳到该句"),
         Binding("t", "toggle_item", "改判该项"),
         Binding("ctrl+s", "submit", "提交评分"),
-        Binding("q", "app.quit", "退出"),
+        Binding("q", "app.quit", "退出", show=False),
     ]
 
     def __init__(self, dsn: str, day: dt.date, inspector: str, rubric: Rubric,
@@ -94,7 +96,7 @@ class InspectionScreen(Screen):
                 yield OptionList(id="items")
                 yield Input(placeholder="评语", id="comment")
                 yield Static("", id="total")
-        yield Footer()
+        yield KeyBar()
 
     async def on_mount(self) -> None:
         self.conn = await asyncpg.connect(self.dsn)

@@ -10,7 +10,9 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
+
+from console.base import KeyBar
 
 from db.connect import connect
 from db.rankings import hot_spots, unit_rankings
@@ -39,7 +41,7 @@ class RankingsScreen(Screen):
     RankingsScreen #units { height: 2fr; }
     RankingsScreen #spots { height: 1fr; }
     """
-    BINDINGS = [Binding("f5", "reload", "刷新"), Binding("q", "app.quit", "退出")]
+    BINDINGS = [Binding("f5", "reload", "刷新", show=False), Binding("q", "app.quit", "退出")]
 
     def __init__(self, dsn: str, start: dt.datetime, end: dt.datetime, settings: LifecycleSettings):
         super().__init__(name="rankings")
@@ -51,7 +53,7 @@ class RankingsScreen(Screen):
         yield Static("", id="heading")
         yield DataTable(id="units", zebra_stripes=True, cursor_type="row")
         yield DataTable(id="spots", zebra_stripes=True, cursor_type="row")
-        yield Footer()
+        yield KeyBar()
 
     async def on_mount(self) -> None:
         self.query_one("#units", DataTable).add_columns(

@@ -10,7 +10,9 @@ from rich.markup import escape
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
+
+from console.base import KeyBar
 
 from console.display import ticket_badge
 from console.ticket_views.prompt import StepPrompt
@@ -55,8 +57,8 @@ class SupervisionScreen(TicketListScreen):
         Binding("y", f"act('{Step.APPROVE_EXTENSION}')", "批准延期"),
         Binding("x", f"act('{Step.REFUSE_EXTENSION}')", "驳回延期"),
         Binding("d", f"act('{Step.SUPERVISE}')", "督办"),
-        Binding("f5", "reload", "刷新"),
-        Binding("q", "app.quit", "退出"),
+        Binding("f5", "reload", "刷新", show=False),
+        Binding("q", "app.quit", "退出", show=False),
     ]
 
     def __init__(self, dsn: str, supervisor_id: str, now=lambda: dt.datetime.now(SHANGHAI)):
@@ -66,7 +68,7 @@ class SupervisionScreen(TicketListScreen):
     def compose(self) -> ComposeResult:
         yield Static("", id="heading")
         yield DataTable(id="board", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyBar()
 
     async def on_mount(self) -> None:
         self.query_one(DataTable).add_columns("预警", "待办", "工单号", "状态", "承办单位", "期限", "诉求")

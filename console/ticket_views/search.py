@@ -12,7 +12,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
+
+from console.base import KeyBar
 
 from console.display import ticket_badge
 from db.connect import connect, is_unavailable
@@ -45,7 +47,7 @@ class TicketSearchScreen(Screen):
                     id="query")
         yield Static("", id="found")
         yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyBar()
 
     async def on_mount(self) -> None:
         self.query_one(DataTable).add_columns("工单号", "受理时间", "类型", "状态", "承办单位", "期限", "来电", "地址",

@@ -7,7 +7,9 @@ from rich.markup import escape
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
+
+from console.base import KeyBar
 
 from console.display import ticket_badge
 from console.ticket_views.prompt import StepPrompt
@@ -37,8 +39,8 @@ class UnitQueueScreen(TicketListScreen):
         Binding("b", f"step('{Step.RETURN}')", "退单"),
         Binding("e", f"step('{Step.REQUEST_EXTENSION}')", "延期"),
         Binding("a", f"step('{Step.ANSWER_SUPERVISION}')", "督办回复"),
-        Binding("f5", "reload", "刷新"),
-        Binding("q", "app.quit", "退出"),
+        Binding("f5", "reload", "刷新", show=False),
+        Binding("q", "app.quit", "退出", show=False),
     ]
 
     def __init__(self, dsn: str, unit_code: str, unit_name: str, actor: str):
@@ -48,7 +50,7 @@ class UnitQueueScreen(TicketListScreen):
     def compose(self) -> ComposeResult:
         yield Static("", id="heading")
         yield DataTable(id="queue", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyBar()
 
     async def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -27,7 +27,7 @@ class FiguresPanel(Vertical):
         padding: 0 1;
         border-left: solid $primary;
     }
-    FiguresPanel #counts { height: 1; text-style: bold; }
+    FiguresPanel #counts { height: auto; text-style: bold; }
     FiguresPanel #connection { height: auto; color: $error; text-style: bold; }
     FiguresPanel .caption { color: $text-muted; height: 1; }
     FiguresPanel #hourly { height: 3; }

@@ -8,7 +8,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
+
+from console.base import KeyBar
 
 from domain.alerts import SeatView
 from domain.settings import AlertLimits
@@ -44,12 +46,13 @@ class FloorScreen(Screen):
                         view = by_place.get((row, col))
                         yield SeatTile(view, id=f"seat-{view.seat_id}") if view else Static("", classes="aisle")
             yield FiguresPanel(id="side")
-        yield Footer()
+        yield KeyBar()
 
-    def on_resize(self) -> None:
+    def on_resize(self, event) -> None:
+        # the floor gets what the figures panel (a quarter, 30 to 60 columns) leaves
+        floor = event.size.width - min(60, max(30, event.size.width // 4)) - 2
         grid = self.query_one("#floor", Grid)
-        narrow = grid.size.width and grid.size.width // self.cols < self.NARROW
-        grid.styles.grid_gutter_horizontal = 0 if narrow else 1
+        grid.set_class(floor // self.cols < self.NARROW, "narrow")
 
     def action_move(self, rows: int, cols: int) -> None:
         """Arrow keys walk the floor plan, over the aisles, as the seats sit."""

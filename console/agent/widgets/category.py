@@ -52,7 +52,7 @@ class CategoryPicker(Vertical):
 
     def compose(self) -> ComposeResult:
         search = Input(placeholder="输入汉字或拼音首字母，如 wysf 物业收费", id="category-search")
-        search.border_title = "分类"
+        search.border_title = "分类 Ctrl+K"
         yield search
         yield OptionList(id="category-options")
 

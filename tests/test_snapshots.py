@@ -1,0 +1,107 @@
+"""Every screen at the two sizes the floor has: an 80×24 SSH window and a 200×60 desk
+monitor. The snapshots catch layout regressions; the checks beside them say what must be on
+screen at 80×24 (nothing essential hidden) and that 200×60 is used."""
+
+import asyncio
+import datetime as dt
+import uuid
+
+import asyncpg
+import pytest
+
+from console.agent.app import AgentConsole
+from console.callbacks.app import CallbackApp
+from console.lookup.app import LookupApp
+from console.qa.app import QaApp
+from console.rankings.app import RankingsApp
+from console.supervision.app import SupervisionApp
+from console.unit.app import UnitApp
+from console.wallboard.app import Wallboard
+from domain.seats import load_seats
+from domain.settings import LifecycleSettings, load_settings
+from domain.workdays import SHANGHAI
+from floor.context import SeatContext
+from floor.reference import load_reference
+from quality.config import load_qa
+from conftest import REPO
+
+FIXED_NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI)
+SIZES = [(80, 24), (200, 60)]
+
+
+@pytest.fixture
+def snapshot_dsn(pg_admin_dsn, template_db, tmp_path, monkeypatch):
+    """A database of its own with the reference data, for these synchronous tests."""
+    monkeypatch.setenv("HOTLINE_DATA_DIR", str(tmp_path))
+    name = f"snap_{uuid.uuid4().hex[:10]}"
+    base, _, query = pg_admin_dsn.partition("?")
+    dsn = f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
+
+    async def setup():
+        admin = await asyncpg.connect(pg_admin_dsn)
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
+        await admin.close()
+        conn = await asyncpg.connect(dsn)
+        await load_reference(conn, REPO / "seats.toml")
+        await conn.close()
+
+    asyncio.run(setup())
+    yield dsn
+
+    async def drop():
+        admin = await asyncpg.connect(pg_admin_dsn)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+    asyncio.run(drop())
+
+
+def _apps(dsn: str) -> dict:
+    """Each app on its first screen, as its user opens it (empty floor, fixed clocks)."""
+    _, rubric = load_qa(REPO / "qa.toml")
+    day = FIXED_NOW.replace(hour=0)
+    return {
+        "agent": lambda: AgentConsole(asyncio.run(SeatContext.load(dsn, 1, "A001", want_model=False)),
+                                      clock=lambda: 0.0, now=lambda: FIXED_NOW),
+        "wallboard": lambda: Wallboard(dsn, load_seats(REPO / "seats.toml"),
+                                       load_settings(REPO / "hotline.toml").alerts, now=lambda: FIXED_NOW),
+        "qa": lambda: QaApp(dsn, FIXED_NOW.date(), "Q09", rubric),
+        "unit": lambda: UnitApp(dsn, "ZD", "张店区人民政府", "王五"),
+        "supervision": lambda: SupervisionApp(dsn, "B01"),
+        "callbacks": lambda: CallbackApp(dsn, "A012", day),
+        "rankings": lambda: RankingsApp(dsn, day - dt.timedelta(days=30), day, LifecycleSettings()),
+        "lookup": lambda: LookupApp(dsn, masked=True),
+    }
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("screen", ["agent", "wallboard", "qa", "unit", "supervision", "callbacks",
+                                    "rankings", "lookup"])
+def test_screen_snapshot(snap_compare, snapshot_dsn, screen, size):
+    app = _apps(snapshot_dsn)[screen]()
+    assert snap_compare(app, terminal_size=size, run_before=lambda pilot: pilot.pause(0.8))
+
+
+@pytest.mark.parametrize("screen", ["agent", "wallboard", "qa", "unit", "supervision", "callbacks",
+                                    "rankings", "lookup"])
+def test_nothing_essential_hidden_at_80x24(snapshot_dsn, screen):
+    """The footer with the keys shows in full (no key cut at the edge), and no focusable
+    widget lies off screen."""
+    from textual.widgets import Footer
+
+    app = _apps(snapshot_dsn)[screen]()
+
+    async def look():
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause(0.8)
+            region = app.screen.region
+            footer = app.screen.query_one(Footer)
+            assert region.contains_region(footer.region) and footer.region.height == 1
+            keys = list(footer.children)
+            assert keys and all(region.contains_region(k.region) for k in keys), \
+                [(str(k.description), k.region) for k in keys if not region.contains_region(k.region)]
+            off = [w for w in app.screen.query("*") if w.focusable and w.region.area
+                   and not region.contains_region(w.region)]
+            assert not off, [(repr(w), w.region) for w in off]
+
+    asyncio.run(look())
+
