@@ -15,7 +15,7 @@ from speech.audio import WavSource
 
 from .engine import SipEngine
 from .errors import TelephonyError
-from .media import FRAME_SAMPLES, LIVE_CALLS, SILENCE, _Port
+from .media import FRAME_SAMPLES, LIVE_CALLS, SILENCE, _Port, negotiated_codec
 
 
 def wav_pcm(path: Path) -> bytes:
@@ -32,12 +32,13 @@ class DialResult:
     ended_by: str  # "caller" (the recording ended), "callee", "unanswered"
     code: int
     transferred_to: str = ""  # the extension the seat transferred the call to, if it did
+    codec: str = ""  # the audio codec the call negotiated
 
     def as_json(self) -> dict:
         return {"answered": self.answered, "extension": self.extension,
                 "setup_ms": round(self.setup_ms, 1) if self.setup_ms is not None else None,
                 "seconds": round(self.seconds, 2), "ended_by": self.ended_by, "code": self.code,
-                "transferred_to": self.transferred_to}
+                "transferred_to": self.transferred_to, "codec": self.codec}
 
 
 class _DialCall(pj.Call):
@@ -64,6 +65,8 @@ class _DialCall(pj.Call):
         for index, media in enumerate(info.media):
             if media.type == pj.PJMEDIA_TYPE_AUDIO and media.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
                 self.dial.port.startTransmit(self.getAudioMedia(index))
+                if not self.transferred:
+                    self.dial.codec = negotiated_codec(self, index)
 
 
 class Dial:
@@ -87,6 +90,7 @@ class Dial:
         self.call: _DialCall | None = None
         self.calls: list[_DialCall] = []  # this one and any it was transferred to
         self.transferred_to = ""
+        self.codec = ""
 
     def _next_frame(self) -> bytes:
         if self.confirmed_at is None:
@@ -145,7 +149,7 @@ class Dial:
                           (self.confirmed_at - self.started) * 1000 if answered else None,
                           (self.ended_at - self.confirmed_at) if answered else 0.0,
                           ("caller" if self.hung_up_by_us else "callee") if answered else "unanswered", code,
-                          self.transferred_to)
+                          self.transferred_to, self.codec)
 
     def close(self) -> None:
         self.call, self.calls, self.port = None, [], None  # the port is freed while the library runs

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 # The codecs a hotline line uses, best first; the rest are disabled so that every call
 # negotiates one of these (G.722 wideband where both ends have it, then G.711).
 CODECS = ("G722/16000/1", "PCMU/8000/1", "PCMA/8000/1")
+CODEC_NAMES = {codec.split("/")[0]: codec for codec in CODECS}  # G722, PCMU, PCMA
 TRANSPORTS = {"udp": pj.PJSIP_TRANSPORT_UDP, "tcp": pj.PJSIP_TRANSPORT_TCP, "tls": pj.PJSIP_TRANSPORT_TLS}
 CLOCK_RATE = 16000  # the bridge's rate: the recogniser's
 POLL_SECONDS = 0.005
@@ -48,10 +49,14 @@ class SipEngine:
 
     _instance: SipEngine | None = None
 
-    def __init__(self, transport: str = "udp", port: int = 0, log_level: int = 1):
+    def __init__(self, transport: str = "udp", port: int = 0, log_level: int = 1,
+                 codecs: tuple[str, ...] = CODECS):
         if transport not in TRANSPORTS:
             raise TelephonyError(f"不支持的传输方式：{transport}")
+        if not codecs or any(c not in CODECS for c in codecs):
+            raise TelephonyError(f"不支持的编码：{', '.join(codecs)}（可用：{', '.join(CODEC_NAMES)}）")
         self.transport, self.port, self.log_level = transport, port, log_level
+        self.codecs = codecs  # offered, best first (a caller may offer one: a G.711 trunk)
         self.endpoint: pj.Endpoint | None = None
         self._poller: asyncio.Task | None = None
         self.users = 0  # PhoneLines sharing it (acquire / release)
@@ -105,8 +110,8 @@ class SipEngine:
         except pj.Error:
             log.warning("PJSIP has no OpenSSL: digest authentication will not work")
         for codec in ep.codecEnum2():
-            wanted = codec.codecId in CODECS
-            ep.codecSetPriority(codec.codecId, 255 - CODECS.index(codec.codecId) if wanted else 0)
+            wanted = codec.codecId in self.codecs
+            ep.codecSetPriority(codec.codecId, 255 - self.codecs.index(codec.codecId) if wanted else 0)
         self.endpoint = ep
         SipEngine._instance = self
         self._poller = asyncio.get_running_loop().create_task(self._poll())

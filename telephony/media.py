@@ -141,3 +141,13 @@ class LineAudio:
 
     def stop(self) -> None:
         self.end()
+
+
+def negotiated_codec(call: pj.Call, media_index: int | None) -> str:
+    """The audio codec a call's stream uses ("" before media)."""
+    if media_index is None:
+        return ""
+    try:
+        return call.getStreamInfo(media_index).codecName
+    except pj.Error:
+        return ""

@@ -21,7 +21,7 @@ from domain.sip import SipSettings
 
 from .engine import SipEngine
 from .errors import TelephonyError
-from .media import LIVE_CALLS, LineAudio
+from .media import LIVE_CALLS, LineAudio, negotiated_codec
 
 log = logging.getLogger(__name__)
 HIDDEN = ""  # the number of a caller who withheld it
@@ -44,7 +44,7 @@ class IncomingCall:
 
 @dataclass(frozen=True)
 class CallConnected:
-    pass
+    codec: str = ""  # what the call's audio negotiated: G722, PCMU, PCMA
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ class _Call(pj.Call):
         info = self.getInfo()
         if info.state == pj.PJSIP_INV_STATE_CONFIRMED:
             self.confirmed = True
-            self.phone._emit(CallConnected())
+            self.phone._emit(CallConnected(negotiated_codec(self, self.media_index)))
         elif info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
             self.phone._ended(self, info.lastStatusCode, info.lastReason)
 

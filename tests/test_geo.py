@@ -174,8 +174,10 @@ def test_noisy_variants(zibo):
     sets = noisy_queries(index, read_queries(shared_file("gazetteer/dev_queries.tsv")))
     predict = matcher_predict(matcher)
     scores = {kind: evaluate(qs, predict) for kind, qs in sets.items()}
-    assert scores["homophone"]["top1"] >= 0.95, scores["homophone"]
-    assert scores["dialect"]["top1"] >= 0.95, scores["dialect"]
+    # 0.95 before the weights were fitted on self-made held-out noise (#19): they give up half a
+    # point here, on variants of the dev templates, for four on held-out spoken addresses
+    assert scores["homophone"]["top1"] >= 0.94, scores["homophone"]
+    assert scores["dialect"]["top1"] >= 0.94, scores["dialect"]
     assert scores["drop"]["top3"] >= 0.4, scores["drop"]
     assert scores["not_in_gazetteer"]["none_recall"] >= 0.95, scores["not_in_gazetteer"]
 

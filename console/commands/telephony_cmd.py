@@ -15,13 +15,14 @@ from .pbx_cmd import sip_settings
 
 async def _dial(args: argparse.Namespace) -> dict:
     from telephony.dialer import dial, wav_pcm
-    from telephony.engine import SipEngine
+    from telephony.engine import CODEC_NAMES, SipEngine
 
     sip = sip_settings()
     via = args.to or sip.registrar
     target = f"sip:{args.number}@{via}"
     pcm = wav_pcm(Path(args.wav))
-    engine = SipEngine(transport=sip.transport).start()
+    codecs = (CODEC_NAMES[args.codec],) if args.codec else tuple(CODEC_NAMES.values())
+    engine = SipEngine(transport=sip.transport, codecs=codecs).start()
     try:
         result = await dial(engine, target, pcm, args.caller, sip.domain, answer_timeout=args.timeout, proxy=via)
     finally:
@@ -50,4 +51,6 @@ def register(sub) -> None:
     p.add_argument("--from", dest="caller", default="13805331234", help="the caller's number ('anonymous' to hide it)")
     p.add_argument("--to", help="host:port to send the call to (default: the registrar of seats.toml [sip])")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for an answer")
+    p.add_argument("--codec", choices=("G722", "PCMU", "PCMA"),
+                   help="offer only this codec (a G.711 trunk offers PCMA or PCMU; default: all, G.722 first)")
     p.set_defaults(func=cmd_dial)
