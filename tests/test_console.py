@@ -148,12 +148,12 @@ def test_real_terminal_in_tmux(tmp_path):
     try:
         screen = ""
         deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and "就绪" not in screen:
-            time.sleep(0.5)
+        wanted = ("座席 002", "就绪", "通话转写", "工单", "小休")  # the seat bar, panes, footer keys
+        while time.monotonic() < deadline and not all(w in screen for w in wanted):
+            time.sleep(0.5)  # the first frames may come before the whole screen is painted
             screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", session],
                                     capture_output=True, text=True).stdout
-        assert "座席 002" in screen and "就绪" in screen, screen
-        assert "通话转写" in screen and "工单" in screen and "小休" in screen  # panes and footer keys
+        assert all(w in screen for w in wanted), screen
         subprocess.run(["tmux", "send-keys", "-t", session, "F10"], check=True)
         time.sleep(3)
         last = subprocess.run(
