@@ -18,8 +18,10 @@ sysdeps:
 demo: $(STAMP)
 	$(BIN)/hotline demo
 
+# two workers, each test file on one of them (its module fixtures built once): the suite waits
+# on real calls, servers and terminals as much as it computes
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python bench/tickets.py
