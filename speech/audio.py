@@ -291,10 +291,13 @@ class PyAudioSource:
 
         per_chunk = int(self.rate * CHUNK_SECONDS)
         resample = Resampler(self.rate)
+        from .devices import quiet_audio_libraries
+
         try:
-            stream = self._pa.open(format=pyaudio.paInt16, channels=self.channels, rate=self.rate,
-                                   input=True, input_device_index=self.index,
-                                   frames_per_buffer=per_chunk)
+            with quiet_audio_libraries():
+                stream = self._pa.open(format=pyaudio.paInt16, channels=self.channels, rate=self.rate,
+                                       input=True, input_device_index=self.index,
+                                       frames_per_buffer=per_chunk)
         except OSError as exc:
             self._pa.terminate()
             raise AudioError(f"cannot open capture device {self.index}: {exc}") from None

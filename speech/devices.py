@@ -2,8 +2,9 @@
 while probing ("ALSA lib … cannot find card", "jack server is not running"), which flood an
 agent's or an inspector's terminal and say nothing a user can act on.
 
-The libraries' own error hooks are pointed at a function that keeps the last messages for
-the log; stderr itself is left alone (the Textual screen may be drawn on it).
+While PortAudio probes and opens devices, the libraries' own error hooks point at a function
+that keeps their messages for the log; stderr itself is left alone (the Textual screen is
+drawn on it).
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ import ctypes.util
 import logging
 import os
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from .audio import AudioError
 
 log = logging.getLogger(__name__)
 _recent: deque[str] = deque(maxlen=20)  # what the libraries said last, for error messages
-_hooks: list = []  # the C callbacks must outlive every call into the libraries
+_hooks: list = []  # the C callbacks (ALSA, JACK), kept alive for the process
 
 
 def _keep(message: bytes | None) -> None:
@@ -29,41 +31,57 @@ def _keep(message: bytes | None) -> None:
         log.debug("audio library: %s", text)
 
 
-def silence_audio_libraries() -> None:
-    """Route ALSA's and JACK's messages to the log (once per process)."""
-    if _hooks:
-        return
+_ALSA_HANDLER = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                                 ctypes.c_int, ctypes.c_char_p)  # the variadic tail is not read
+_JACK_HANDLER = ctypes.CFUNCTYPE(None, ctypes.c_char_p)
+
+
+def _library(name: str, fallback: str):
+    try:
+        return ctypes.CDLL(ctypes.util.find_library(name) or fallback)
+    except OSError:
+        return None
+
+
+_alsa = _library("asound", "libasound.so.2")
+_jack = _library("jack", "libjack.so.0")
+
+
+@contextmanager
+def quiet_audio_libraries():
+    """While PortAudio probes and opens devices, ALSA's and JACK's messages go to the log.
+
+    Only then: a Python hook that stayed installed would run inside every later ALSA message
+    (an overrun under load), in the capturing thread, where a Ctrl+C arriving during it would
+    be swallowed by ctypes and the call would never stop."""
     os.environ.setdefault("JACK_NO_START_SERVER", "1")  # probing must not start a JACK server
-    # ALSA: snd_lib_error_set_handler(void (*)(const char *file, int line, const char *func,
-    # int err, const char *fmt, ...)); the variadic tail is not read, only the format
-    alsa_handler = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
-                                    ctypes.c_int, ctypes.c_char_p)
-    jack_handler = ctypes.CFUNCTYPE(None, ctypes.c_char_p)
+    saved_jack = None
+    if not _hooks:
+        _hooks.append(_ALSA_HANDLER(lambda file, line, func, err, fmt:
+                                    _keep(b"%s: %s" % (func or b"?", fmt or b""))))
+        _hooks.append(_JACK_HANDLER(_keep))
     try:
-        alsa = ctypes.CDLL(ctypes.util.find_library("asound") or "libasound.so.2")
-        hook = alsa_handler(lambda file, line, func, err, fmt: _keep(
-            b"%s: %s" % (func or b"?", fmt or b"")))
-        alsa.snd_lib_error_set_handler(hook)
-        _hooks.append(hook)
-    except (OSError, AttributeError):
-        pass
-    try:
-        jack = ctypes.CDLL(ctypes.util.find_library("jack") or "libjack.so.0")
-        hook = jack_handler(_keep)
-        jack.jack_set_error_function(hook)
-        jack.jack_set_info_function(hook)
-        _hooks.append(hook)
-    except (OSError, AttributeError):
-        pass
-    _hooks.append(None)  # done, even where neither library exists
+        if _alsa is not None:
+            _alsa.snd_lib_error_set_handler(_hooks[0])
+        if _jack is not None:
+            saved_jack = [ctypes.c_void_p.in_dll(_jack, f"jack_{kind}_callback").value for kind in ("error", "info")]
+            _jack.jack_set_error_function(_hooks[1])
+            _jack.jack_set_info_function(_hooks[1])
+        yield
+    finally:
+        if _alsa is not None:
+            _alsa.snd_lib_error_set_handler(None)  # ALSA's own handler again
+        if saved_jack is not None:
+            for kind, value in zip(("error", "info"), saved_jack):
+                ctypes.c_void_p.in_dll(_jack, f"jack_{kind}_callback").value = value
 
 
 def open_portaudio():
-    """pyaudio.PyAudio() with the libraries quiet."""
+    """pyaudio.PyAudio() without the libraries' probing noise on the terminal."""
     import pyaudio
 
-    silence_audio_libraries()
-    return pyaudio.PyAudio()
+    with quiet_audio_libraries():
+        return pyaudio.PyAudio()
 
 
 @dataclass(frozen=True)

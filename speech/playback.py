@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 
 from .audio import MODEL_RATE, AudioError, WavSource
-from .devices import open_portaudio, output_index
+from .devices import open_portaudio, output_index, quiet_audio_libraries
 
 FRAME = int(0.02 * MODEL_RATE)  # 20 ms
 HOP_OUT = FRAME // 2
@@ -117,9 +117,11 @@ class Player:
     def _open(self, pa):
         import pyaudio
 
-        return pa.open(format=pyaudio.paInt16, channels=self.audio.shape[1], rate=MODEL_RATE,
-                       output=True, output_device_index=output_index(pa, self.device),
-                       frames_per_buffer=int(MODEL_RATE * BLOCK_SECONDS))
+        index = output_index(pa, self.device)
+        with quiet_audio_libraries():
+            return pa.open(format=pyaudio.paInt16, channels=self.audio.shape[1], rate=MODEL_RATE,
+                           output=True, output_device_index=index,
+                           frames_per_buffer=int(MODEL_RATE * BLOCK_SECONDS))
 
     def _run(self, pa, stream) -> None:
         try:

@@ -339,3 +339,17 @@ def test_models_fetch_from_a_local_archive_or_folder(tmp_path):
     assert fetch_model(tmp_path / "b", str(source)) == tmp_path / "b" / CHINESE_MODEL
     with pytest.raises(ModelNotFound, match="not a Vosk model"):  # the folder above the model
         fetch_model(tmp_path / "c", str(tmp_path / "src"))
+
+
+def test_devices_without_the_audio_libraries_noise(tmp_path):
+    """PortAudio's ALSA and JACK back-ends print pages while probing a machine without a sound
+    card; `hotline devices` shows the devices, or one line saying there are none."""
+    result = subprocess.run([sys.executable, "-m", "console.cli", "devices"], cwd=REPO,
+                            capture_output=True, text=True, timeout=60)
+    noise = [line for line in result.stderr.splitlines() if line.startswith(("ALSA lib", "Cannot connect", "jack", "Jack"))]
+    assert not noise, result.stderr
+    if result.returncode == 1:  # no device at all
+        assert [line for line in result.stderr.splitlines() if line.strip()] == [result.stderr.strip()]
+        assert "没有可用的音频设备" in result.stderr
+    else:
+        assert result.returncode == 0 and result.stdout.strip()
