@@ -97,7 +97,11 @@ def test_screen_snapshot(snap_compare, snapshot_dsn, screen, size):
     checked = []
 
     async def settle(pilot) -> None:
-        await pilot.pause(0.8)
+        await pilot.pause(0.5)
+        await pilot.app.workers.wait_for_complete()  # the first query of a screen, if any
+        for field in pilot.app.screen.query("Input, TextArea"):
+            field.cursor_blink = False  # a blinking cursor is caught on or off by chance
+        await pilot.pause(0.5)
         if size == (80, 24):
             _nothing_essential_hidden(pilot.app)
         checked.append(size)

@@ -107,8 +107,7 @@ class InspectionScreen(Screen):
         if not self.sample:
             self.query_one("#call-info", Static).update(f"{self.day} 没有抽检样本：先运行 hotline qa sample --date {self.day}")
             return
-        self.query_one("#title", Static).update(
-            f"{self.day} 抽检 {len(self.sample)} 通，已评 {sum(r['scored'] for r in self.sample)}")
+        self._show_title()
         options.highlighted = 0  # the riskiest call is open at once
         options.focus()
 
@@ -278,6 +277,9 @@ class InspectionScreen(Screen):
         options = self.query_one("#sample", OptionList)
         row = next(r for r in self.sample if r["call_id"] == call_id)
         options.replace_option_prompt(str(call_id), self._sample_line(row, True))
+        self._show_title()
+
+    def _show_title(self) -> None:
         self.query_one("#title", Static).update(
             f"{self.day} 抽检 {len(self.sample)} 通，已评 {sum(r['scored'] for r in self.sample)}")
 
