@@ -4,6 +4,7 @@ sox, pyaudio capture from an ALSA `file`-plugin PCM and playback into one."""
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -219,9 +220,12 @@ def test_capture_from_an_alsa_device_with_the_cli(voice, tmp_path):
            "HOTLINE_VOSK_MODEL": str(korean_model_dir())}
     record, log = tmp_path / "call.wav", tmp_path / "stderr.txt"
     with open(log, "w") as stderr:
+        # Ctrl+C must reach it even when this test runs where SIGINT is ignored (a background
+        # job, a pytest-xdist worker): an ignored signal is inherited and Python would keep it
         proc = subprocess.Popen([sys.executable, "-m", "console.cli", "transcribe", "--device", "hotline_in",
                                  "--record", str(record), "--json"], cwd=REPO, env=env,
-                                stdout=subprocess.PIPE, stderr=stderr, text=True)
+                                stdout=subprocess.PIPE, stderr=stderr, text=True,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     out: list[str] = []
     reader = threading.Thread(target=lambda: [out.append(line) for line in proc.stdout], daemon=True)
     reader.start()

@@ -20,8 +20,6 @@ from speech.recorder import CallRecorder, purge_recordings
 
 from .common import err, file_progress, out
 
-STOP_SECONDS = 10.0  # after Ctrl+C, how long the recogniser may take to finish its last words
-
 
 def cmd_models(args: argparse.Namespace) -> int:
     if args.action == "check":
@@ -86,11 +84,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
         transcriber.join()
     except KeyboardInterrupt:
         transcriber.stop()
-        # a recogniser can hang inside Kaldi (seen once under load): what was heard and
-        # recorded is kept and the command ends all the same
-        transcriber.join(STOP_SECONDS)
-        if transcriber.is_alive():
-            err.print(f"[yellow]the recogniser did not stop within {STOP_SECONDS:g} s; ending without it[/]")
+        transcriber.join()
     if recorder:
         out.print(f"recorded {recorder.close():.1f}s to {args.record}")
     if transcriber.error:
