@@ -99,8 +99,8 @@ def fetch_model(target: Path | None = None, source: str = MODEL_URL, sha256: str
     except (urllib.error.URLError, OSError, ValueError) as exc:  # ValueError: not a URL
         reason = getattr(exc, "reason", exc)
         raise ModelNotFound(
-            f"cannot download the speech model from {source} ({reason}): on a machine with access, "
-            f"download {MODEL_URL} and run `hotline models fetch --from FILE`") from None
+            f"无法下载语音模型（{source}：{reason}）：请在能上网的机器上下载 {MODEL_URL}，"
+            f"拷到本机后运行 hotline models fetch --from 该文件") from None
     with opened as response, open(archive, "wb") as out:
         total = int(getattr(response, "headers", {}).get("Content-Length") or 0) \
             or (Path(source).stat().st_size if Path(source).is_file() else 0)

@@ -322,7 +322,7 @@ def test_models_fetch_without_network_says_what_to_do_in_one_line(tmp_path):
         cwd=REPO, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and "hotline models fetch --from FILE" in lines[0], result.stderr
+    assert len(lines) == 1 and "hotline models fetch --from 该文件" in lines[0], result.stderr
     assert "Traceback" not in result.stderr
 
 
