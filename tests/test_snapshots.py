@@ -10,13 +10,16 @@ import asyncpg
 import pytest
 
 from console.agent.app import AgentConsole
+from console.base import HotlineApp
 from console.callbacks.app import CallbackApp
 from console.lookup.app import LookupApp
 from console.qa.app import QaApp
 from console.rankings.app import RankingsApp
 from console.supervision.app import SupervisionApp
 from console.unit.app import UnitApp
+from console.ticket_views.history import HistoryScreen
 from console.wallboard.app import Wallboard
+from console.wallboard.seat_detail import SeatDetailScreen
 from domain.seats import load_seats
 from domain.settings import LifecycleSettings, load_settings
 from domain.workdays import SHANGHAI
@@ -108,3 +111,47 @@ def test_screen_snapshot(snap_compare, snapshot_dsn, screen, size):
 
     assert snap_compare(app, terminal_size=size, run_before=settle)
     assert checked == [size]  # the checks ran (an error in them fails the test above)
+
+
+class _Host(HotlineApp):
+    """An empty app with one detail screen open on top, as its users see it over their list."""
+
+    def __init__(self, detail):
+        super().__init__()
+        self.detail = detail
+
+    def on_mount(self) -> None:
+        self.push_screen(self.detail)
+
+
+def _details() -> dict:
+    at = FIXED_NOW
+    ticket = {"ticket_no": "ZB20261123000042", "ticket_type": "投诉", "status": "办理中",
+              "caller_number": "138****1234", "address_text": "张店区马尚街道松龄花园3号楼",
+              "content": "来电人反映：楼道里的灯坏了一个多星期了，晚上特别黑，老人上下楼不安全。"}
+    events = [
+        {"at": at, "kind": "status", "status": "受理", "actor": "A001", "note": "", "payload": {}},
+        {"at": at.replace(minute=1), "kind": "status", "status": "已派单", "actor": "A001", "note": "", "payload": {}},
+        {"at": at.replace(minute=8), "kind": "warning", "status": None, "actor": "worker", "note": "",
+         "payload": {"level": "yellow", "timer": "sign", "due_at": at.replace(minute=16).timestamp()}},
+        {"at": at.replace(minute=12), "kind": "status", "status": "已签收", "actor": "王五", "note": "", "payload": {}},
+        {"at": at.replace(minute=30), "kind": "contact", "status": None, "actor": "王五",
+         "note": "已电话联系市民，明天上午维修", "payload": {}},
+    ]
+    others = [{"ticket_no": "ZB20261101000007", "accepted_at": at.replace(day=1), "ticket_type": "求助",
+               "status": "已归档", "content": "楼道灯不亮"}]
+    seat = {"call": {"caller_number": "13805331234", "transcript": [
+        {"text": "喂你好"}, {"text": "我住马尚街道松龄花园三号楼"}, {"text": "楼道里的灯坏了"}]},
+        "tickets": [{"ticket_no": "ZB20261123000041", "ticket_type": "咨询", "status": "直办结",
+                     "content": "咨询公积金提取"}]}
+    return {"ticket": lambda: HistoryScreen(ticket, events, others),
+            "seat": lambda: SeatDetailScreen(7, seat)}
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("detail", ["ticket", "seat"])
+def test_detail_screen_snapshot(snap_compare, detail, size):
+    """The ticket's history (every app's F9 lookup, the agent's caller history) and a seat's
+    detail on the wallboard: modal screens, filled with fixed data."""
+    app = _Host(_details()[detail]())
+    assert snap_compare(app, terminal_size=size, run_before=lambda pilot: pilot.pause(0.5))
