@@ -478,12 +478,7 @@ class CallSession:
                 self._kb_search.cancel()  # a newer utterance makes it moot
             recent = "".join(call.finals[-self.ctx.settings.console.kb_utterances:])
             self._kb_search = asyncio.create_task(self._search_kb(recent))
-        model = self.ctx.category_model
-        category = model.suggest(said) if model else None
-        self.emit(TicketSuggested(suggest_type(said).value,
-                                  category.value if category and category.confidence >= CATEGORY_CONFIDENCE
-                                  else None,
-                                  "来电人反映：" + "，".join(call.finals) + "。"))
+        self.emit(self._suggested(said, "来电人反映：" + "，".join(call.finals) + "。"))
         call.utterances.append({"text": event.text, "start": event.start, "end": event.end})
         await self._call_write(call, lambda c, call_id: CallStore(c).add_utterance(
             call_id, event.text, event.start, event.end))
@@ -498,11 +493,16 @@ class CallSession:
         if not text.strip():
             return
         await self.search_knowledge(text)
+        self.emit(self._suggested(text, None))
+
+    def _suggested(self, said: str, draft: str | None) -> TicketSuggested:
+        """Type and category for what was said (or typed); the category only when the model
+        is sure enough."""
         model = self.ctx.category_model
-        category = model.suggest(text) if model else None
-        self.emit(TicketSuggested(suggest_type(text).value,
-                                  category.value if category and category.confidence >= CATEGORY_CONFIDENCE
-                                  else None, None))
+        category = model.suggest(said) if model else None
+        return TicketSuggested(suggest_type(said).value,
+                               category.value if category and category.confidence >= CATEGORY_CONFIDENCE
+                               else None, draft)
 
     async def search_knowledge(self, text: str) -> KbResult | None:
         """A typed question (the agent's own words)."""

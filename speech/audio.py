@@ -262,24 +262,16 @@ class PyAudioSource:
 
     @staticmethod
     def find_device(pa, device: str | int) -> int:
-        inputs = [(i, pa.get_device_info_by_index(i)) for i in range(pa.get_device_count())]
-        inputs = [(i, d) for i, d in inputs if d["maxInputChannels"] > 0]
-        if isinstance(device, int) or str(device).isdigit():
-            wanted = int(device)
-            if any(i == wanted for i, _ in inputs):
-                return wanted
-        elif device == "default":
+        from .devices import devices_with, match_device
+
+        inputs = devices_with(pa, "maxInputChannels")
+        if device == "default":
             try:
                 return int(pa.get_default_input_device_info()["index"])
             except OSError:
                 pass
-        else:
-            for i, d in inputs:
-                if d["name"] == device:
-                    return i
-            for i, d in inputs:
-                if str(device) in d["name"]:
-                    return i
+        elif (index := match_device(inputs, device)) is not None:
+            return index
         names = ", ".join(f"{i}: {d['name']}" for i, d in inputs) or "none"
         raise AudioError(f"capture device {device!r} not found (input devices: {names})")
 
@@ -289,10 +281,10 @@ class PyAudioSource:
     def chunks(self) -> Iterator[Chunk | DeviceLost]:
         import pyaudio
 
-        per_chunk = int(self.rate * CHUNK_SECONDS)
-        resample = Resampler(self.rate)
         from .devices import quiet_audio_libraries
 
+        per_chunk = int(self.rate * CHUNK_SECONDS)
+        resample = Resampler(self.rate)
         try:
             with quiet_audio_libraries():
                 stream = self._pa.open(format=pyaudio.paInt16, channels=self.channels, rate=self.rate,

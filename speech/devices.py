@@ -110,20 +110,33 @@ def no_device_reason() -> str:
     return "PortAudio 没有找到声卡"
 
 
+def devices_with(pa, channels: str) -> list[tuple[int, dict]]:
+    """PortAudio's devices that have `channels` ("maxInputChannels" or "maxOutputChannels")."""
+    found = [(i, pa.get_device_info_by_index(i)) for i in range(pa.get_device_count())]
+    return [(i, d) for i, d in found if d[channels] > 0]
+
+
+def match_device(devices: list[tuple[int, dict]], wanted: int | str) -> int | None:
+    """The device a seats.toml or command-line value means: its index, its exact name, or a
+    part of its name (None: none of these)."""
+    if isinstance(wanted, int) or str(wanted).isdigit():
+        return int(wanted) if any(i == int(wanted) for i, _ in devices) else None
+    for i, d in devices:
+        if d["name"] == wanted:
+            return i
+    return next((i for i, d in devices if str(wanted) in d["name"]), None)
+
+
 def output_index(pa, device: int | str | None) -> int | None:
     """The PortAudio index to play on (None: the default output); AudioError when the
     machine has no output at all or the one asked for is not there."""
-    outputs = [i for i in range(pa.get_device_count())
-               if pa.get_device_info_by_index(i)["maxOutputChannels"] > 0]
+    outputs = devices_with(pa, "maxOutputChannels")
     if not outputs:
         raise AudioError(f"no playback device on this machine ({no_device_reason()})")
     if device is None:
         return None
-    if str(device).isdigit():
-        if int(device) not in outputs:
-            raise AudioError(f"playback device {device} is not an output")
-        return int(device)
-    named = [i for i in outputs if str(device) in pa.get_device_info_by_index(i)["name"]]
-    if not named:
-        raise AudioError(f"output device {device!r} not found")
-    return named[0]
+    index = match_device(outputs, device)
+    if index is None:
+        raise AudioError(f"playback device {device} is not an output" if str(device).isdigit()
+                         else f"output device {device!r} not found")
+    return index

@@ -83,27 +83,24 @@ def fetch_model(target: Path | None = None, source: str = MODEL_URL, sha256: str
     says what to do."""
     target = Path(target or models_dir())
     target.mkdir(parents=True, exist_ok=True)
-    final = target / CHINESE_MODEL
+    staging = target / f".{CHINESE_MODEL}.staging"
+    shutil.rmtree(staging, ignore_errors=True)
     if Path(source).is_dir():  # an unpacked copy, e.g. on a USB stick
         check_model_dir(Path(source))
-        staging = target / f".{CHINESE_MODEL}.staging"
-        shutil.rmtree(staging, ignore_errors=True)
         shutil.copytree(source, staging)
-        shutil.rmtree(final, ignore_errors=True)
-        staging.rename(final)
-        return final
+        return _put_in_place(staging, staging, target)
     archive = target / f"{CHINESE_MODEL}.zip.part"
     digest = hashlib.sha256()
+    local = Path(source).is_file()
     try:
-        opened = open(source, "rb") if Path(source).is_file() else urllib.request.urlopen(source, timeout=timeout)
+        opened = open(source, "rb") if local else urllib.request.urlopen(source, timeout=timeout)
     except (urllib.error.URLError, OSError, ValueError) as exc:  # ValueError: not a URL
         reason = getattr(exc, "reason", exc)
         raise ModelNotFound(
             f"无法下载语音模型（{source}：{reason}）：请在能上网的机器上下载 {MODEL_URL}，"
             f"拷到本机后运行 hotline models fetch --from 该文件") from None
     with opened as response, open(archive, "wb") as out:
-        total = int(getattr(response, "headers", {}).get("Content-Length") or 0) \
-            or (Path(source).stat().st_size if Path(source).is_file() else 0)
+        total = Path(source).stat().st_size if local else int(response.headers.get("Content-Length") or 0)
         done = 0
         while chunk := response.read(1 << 16):
             out.write(chunk)
@@ -118,13 +115,18 @@ def fetch_model(target: Path | None = None, source: str = MODEL_URL, sha256: str
         bad = zf.testzip()
         if bad:
             raise ValueError(f"corrupt download: {bad} fails its CRC check")
-        staging = target / f".{CHINESE_MODEL}.staging"
-        shutil.rmtree(staging, ignore_errors=True)
         zf.extractall(staging)
-    inner = next((p for p in staging.iterdir() if p.is_dir()), staging)
-    check_model_dir(inner)
-    shutil.rmtree(final, ignore_errors=True)
-    inner.rename(final)
-    shutil.rmtree(staging, ignore_errors=True)
+    final = _put_in_place(next((p for p in staging.iterdir() if p.is_dir()), staging), staging, target)
     archive.unlink()
+    return final
+
+
+def _put_in_place(model: Path, staging: Path, target: Path) -> Path:
+    """The unpacked or copied `model` folder (in `staging`), once its layout checks, replaces
+    any earlier copy in `target`."""
+    check_model_dir(model)
+    final = target / CHINESE_MODEL
+    shutil.rmtree(final, ignore_errors=True)
+    model.rename(final)
+    shutil.rmtree(staging, ignore_errors=True)
     return final
