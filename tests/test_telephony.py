@@ -213,7 +213,9 @@ async def test_a_call_reaches_the_ready_seat_with_the_callers_voice(dsn, pbx, ca
     assert np.sqrt(np.mean(right ** 2)) < 50 and np.sqrt(np.mean(left ** 2)) > 500
     assert result["codec"] == "G722"
     assert [e.codec for e in phones.events["8001"] if type(e).__name__ == "CallConnected"] == ["G722"]
-    assert _follows(caller_wav, left) > 0.9
+    # 0.93–0.96 on an idle machine; 0.87 seen with the other test worker busy on the same two
+    # cores (the media clock shares them); a call whose audio did not arrive scores near 0
+    assert _follows(caller_wav, left) > 0.85
 
 
 def _envelope(pcm):
