@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from domain.vocabulary import SeatState, TicketStatus
+from domain.vocabulary import SeatState, Speaker, TicketStatus
 from domain.workdays import SHANGHAI
 
 
@@ -41,6 +41,18 @@ TICKET_LOOK = {
     TicketStatus.REOPENED: Look("重办", "重办", "dark_orange", "reopened"),
     TicketStatus.CLOSED_DIRECT: Look("直办结", "直办", "green", "closed-direct"),
 }
+
+
+SPEAKER_COLOUR = {Speaker.CALLER: "bright_white", Speaker.AGENT: "green"}
+
+
+def speaker_tag(utterance: dict) -> str:
+    """"市民" / "话务员" before a stored utterance; nothing for a transcript of one voice
+    recorded before the sides were told apart."""
+    speaker = utterance.get("speaker")
+    if speaker not in SPEAKER_COLOUR:
+        return ""
+    return f"[{SPEAKER_COLOUR[Speaker(speaker)]}]{speaker}[/] "
 
 
 def seat_badge(state: str, reason: str = "") -> str:

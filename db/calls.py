@@ -8,6 +8,7 @@ import json
 import asyncpg
 
 from domain.tickets import normalize_phone
+from domain.vocabulary import Speaker
 
 
 class CallStore:
@@ -34,11 +35,12 @@ class CallStore:
                    recording_seconds = $4, end_reason = $5 WHERE id = $1""",
             call_id, at, recording_path, recording_seconds, reason)
 
-    async def add_utterance(self, call_id: int, text: str, start: float, end: float) -> None:
+    async def add_utterance(self, call_id: int, text: str, start: float, end: float,
+                            speaker: str = Speaker.CALLER) -> None:
         """Append one final utterance while the call goes on (the wallboard shows the tail)."""
         await self.db.execute(
             "UPDATE calls SET transcript = transcript || $2::jsonb WHERE id = $1", call_id,
-            json.dumps([{"text": text, "start": start, "end": end}], ensure_ascii=False))
+            json.dumps([{"text": text, "start": start, "end": end, "speaker": speaker}], ensure_ascii=False))
 
     async def insert_finished(self, seat_id: int | None, agent_id: str | None, caller_number: str,
                               ring_at: dt.datetime, answer_at: dt.datetime | None, end_at: dt.datetime,

@@ -19,6 +19,13 @@ class SeatState(StrEnum):
     OFFLINE = "离线"
 
 
+class Speaker(StrEnum):
+    """Who said an utterance of a call's transcript (a phone line hears both sides apart)."""
+
+    CALLER = "市民"
+    AGENT = "话务员"
+
+
 class BreakReason(StrEnum):
     MEAL = "用餐"
     REST = "休息"

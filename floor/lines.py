@@ -35,6 +35,7 @@ class IncomingCall:
     on_answer: Callable[[], None] | None = None
     on_hang_up: Callable[[], None] | None = None
     phone: object | None = None  # hold(), resume(), transfer(number): a SIP line's call controls
+    agent_channel: int | None = None  # the agent's voice on a stereo line (then heard apart)
 
 
 class CallSimulator:

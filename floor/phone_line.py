@@ -3,8 +3,9 @@ the caller's number (repeat-caller lookup included), the agent's answer and hang
 the phone as SIP, the caller's BYE ends the call the same way as the agent's, a caller who
 gives up before the answer is a missed call, and the registration shows in the seat bar.
 
-The call's audio is stereo — caller left, agent right — and the recogniser hears the caller
-only (telephony/media.py), so address and knowledge suggestions follow the citizen."""
+The call's audio is stereo — caller left, agent right (telephony/media.py). With a headset
+both sides are transcribed, each by its own recogniser (市民 / 话务员); address and knowledge
+suggestions follow the citizen only."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import Callable
 from domain.sip import SipSettings
 from domain.vocabulary import CallPhase
 from telephony.engine import SipEngine
+from telephony.media import AGENT
 from telephony.phone import CallEnded, DtmfPressed, IncomingCall as PhoneRings, Registered, SeatPhone
 
 from .lines import IncomingCall
@@ -31,8 +33,10 @@ class _PhoneCall:
         self.line, self.caller, self.audio = line, caller, audio
 
     def incoming(self) -> IncomingCall:
+        # with a headset the agent's voice is on the line too: heard by its own recogniser
         return IncomingCall(self.caller, self.audio, channels=2, on_answer=lambda: self.line.answered(self.audio),
-                            on_hang_up=self.line.phone.hang_up, phone=self.line.phone)
+                            on_hang_up=self.line.phone.hang_up, phone=self.line.phone,
+                            agent_channel=AGENT if self.line.agent_audio is not None else None)
 
 
 class PhoneLine:

@@ -27,7 +27,7 @@ from db.seats import SeatStore
 from db.tickets import TicketStore
 from domain.seats import check_agent_id, check_seat_change
 from domain.tickets import TicketDraft
-from domain.vocabulary import CallPhase, HandlingMode, SeatState
+from domain.vocabulary import CallPhase, HandlingMode, SeatState, Speaker
 from domain.workdays import SHANGHAI
 from geo.gazetteer import Address
 from geo.matcher import MatchResult
@@ -73,12 +73,14 @@ class Missed:
 
 @dataclass(frozen=True)
 class Heard:
-    """A partial (still changing) or final utterance of the caller."""
+    """A partial (still changing) or final utterance of the caller or, on a line that carries
+    both voices, of the agent."""
 
     text: str
     final: bool
     start: float  # seconds into the call
     recognised_at: float  # time.monotonic() when the recogniser produced it
+    speaker: Speaker = Speaker.CALLER
 
 
 @dataclass(frozen=True)
@@ -206,7 +208,8 @@ class CallSession:
         self.call: Call | None = None  # from ringing until its ticket is saved
         self.address = AddressChoice()
         self.saved: list[str] = []  # ticket numbers saved in this session
-        self.pool = RecognizerPool(ctx.model) if ctx.model is not None else None
+        # two recognisers ready: a phone call is heard on both sides
+        self.pool = RecognizerPool(ctx.model, keep=2) if ctx.model is not None else None
         self.conn: asyncpg.Connection | None = None
         self.online = False
         self._waiting: list[Callable[[asyncpg.Connection], Awaitable]] = []  # writes, in order
@@ -407,8 +410,11 @@ class CallSession:
             if captions:
                 self._tasks.append(asyncio.create_task(self._captions(call)))
             return
-        call.transcriber = CallTranscriber(self.pool.take(), call.incoming.source, self._from_recogniser,
-                                           on_audio=call.recorder)
+        agent_channel = call.incoming.agent_channel
+        call.transcriber = CallTranscriber(
+            self.pool.take(), call.incoming.source, self._from_recogniser, on_audio=call.recorder,
+            speaker=Speaker.CALLER,
+            agent=(self.pool.take(), agent_channel, Speaker.AGENT) if agent_channel is not None else None)
         call.transcriber.start()
 
     def _record_only(self, call: Call) -> None:
@@ -457,7 +463,9 @@ class CallSession:
             try:
                 if self.phase != CallPhase.TALKING:
                     continue  # a late event of a call that has ended
-                if isinstance(event, Partial):
+                if isinstance(event, (Partial, Final)) and event.speaker == Speaker.AGENT:
+                    await self._agent_said(event)
+                elif isinstance(event, Partial):
                     self.emit(Heard(event.text, False, event.audio_end, event.wall))
                     self._follow_address("".join(self.call.finals) + event.text, event.wall)
                 elif isinstance(event, Final):
@@ -479,9 +487,23 @@ class CallSession:
             recent = "".join(call.finals[-self.ctx.settings.console.kb_utterances:])
             self._kb_search = asyncio.create_task(self._search_kb(recent))
         self.emit(self._suggested(said, "来电人反映：" + "，".join(call.finals) + "。"))
-        call.utterances.append({"text": event.text, "start": event.start, "end": event.end})
+        await self._keep_utterance(event, Speaker.CALLER)
+
+    async def _agent_said(self, event: Partial | Final) -> None:
+        """The agent's own words: shown and kept in the transcript; the address, knowledge and
+        ticket suggestions follow the citizen only."""
+        if isinstance(event, Partial):
+            self.emit(Heard(event.text, False, event.audio_end, event.wall, Speaker.AGENT))
+            return
+        self.emit(Heard(event.text, True, event.start, event.wall, Speaker.AGENT))
+        await self._keep_utterance(event, Speaker.AGENT)
+
+    async def _keep_utterance(self, event: Final, speaker: Speaker) -> None:
+        call = self.call
+        utterance = {"text": event.text, "start": event.start, "end": event.end, "speaker": speaker.value}
+        call.utterances.append(utterance)
         await self._call_write(call, lambda c, call_id: CallStore(c).add_utterance(
-            call_id, event.text, event.start, event.end))
+            call_id, event.text, event.start, event.end, speaker.value))
 
     async def _search_kb(self, said: str) -> None:
         """Off the loop: sentence vectors take tens of ms."""
@@ -567,7 +589,7 @@ class CallSession:
         if call.transcriber and self.pool:
             call.transcriber.join(1.0)  # Ended is its last act
             if not call.transcriber.is_alive():
-                self.pool.give_back(call.transcriber.recognizer)  # warm for the next call
+                self.pool.give_back(*call.transcriber.recognizers)  # warm for the next call
         recorded = call.recorder.close() if call.recorder else None
         path, end_at = (str(call.recorder.path) if call.recorder else None), self.now()
         await self._call_write(call, lambda c, call_id: CallStore(c).hang_up(call_id, end_at, path, recorded),

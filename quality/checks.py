@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from domain.vocabulary import Speaker
 from speech.analysis import AudioStats
 
 GREETINGS = ("您好", "你好", "12345", "很高兴为您服务", "请讲")
@@ -25,10 +26,27 @@ def _stamp(u: dict) -> str:
     return f"{seconds // 60:02d}:{seconds % 60:02d}"
 
 
+AGENT_CHECKS = ("greeting", "closing", "polite", "address_read_back")  # about what the agent says
+
+
+def agents_words(transcript: list[dict]) -> list[dict] | None:
+    """What the agent said: the 话务员 side of a transcript that tells the sides apart, the whole
+    of an older one-voice transcript, None when the sides are told apart but the agent's side
+    is empty (no headset on the line: nothing to judge)."""
+    if not any("speaker" in u for u in transcript):
+        return transcript
+    said = [u for u in transcript if u.get("speaker") == Speaker.AGENT]
+    return said or None
+
+
 def run_check(check: str | None, transcript: list[dict], address_names: list[str],
               stats: AudioStats | None) -> CheckResult:
     if check is None:
         return CheckResult(None, "人工评定")
+    if check in AGENT_CHECKS:
+        transcript = agents_words(transcript)
+        if transcript is None:
+            return CheckResult(None, "话务员一侧无转写")
     if check == "greeting":
         hit = next((u for u in transcript if u.get("start", 0) <= GREETING_WINDOW
                     and any(g in u.get("text", "") for g in GREETINGS)), None)

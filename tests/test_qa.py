@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 
 from floor.reference import load_reference
-from quality.checks import run_check
+from quality.checks import CheckResult, run_check
 from quality.config import QaConfigError, load_qa
 from domain.privacy import mask
 from quality.sampling import draw_sample
@@ -122,6 +122,18 @@ def test_prechecks_with_evidence(recordings):
     assert not run_check("greeting", rude, names, None).passed
     assert not run_check("closing", rude, names, None).passed
     assert not run_check("address_read_back", rude, names, None).passed
+    # sides told apart: only the agent's own words count — a citizen's 你好 or 再见 does not
+    sides = [{"text": "你好，我家路灯坏了", "start": 0.5, "speaker": "市民"},
+             {"text": "嗯，说吧", "start": 2.0, "speaker": "话务员"},
+             {"text": "松龄花园，谢谢，再见", "start": 9.0, "speaker": "市民"}]
+    assert not run_check("greeting", sides, names, None).passed
+    assert not run_check("closing", sides, names, None).passed
+    assert not run_check("address_read_back", sides, names, None).passed
+    sides_good = [{**u, "speaker": "话务员" if u["start"] != 3.0 else "市民"} for u in GOOD_TRANSCRIPT]
+    assert run_check("greeting", sides_good, names, None).passed
+    assert run_check("closing", sides_good, names, None).passed
+    no_headset = [{**u, "speaker": "市民"} for u in GOOD_TRANSCRIPT]
+    assert run_check("greeting", no_headset, names, None) == CheckResult(None, "话务员一侧无转写")
     quiet = analyse(load_recording(recordings["quiet"]))
     assert quiet.silence_ratio > 0.5 and run_check("silence", [], [], quiet).passed is False
     mono = analyse(load_recording(recordings["speech"]))

@@ -190,6 +190,42 @@ def test_one_recognizer_serves_several_utterances_and_the_pool_reuses_it(model, 
     assert [e.text for e in again if isinstance(e, Final)]  # reset and reusable
 
 
+def test_a_stereo_call_is_heard_on_both_sides_apart(model, voice, tmp_path):
+    """Caller left, agent right: each side has its recogniser and its events say whose they
+    are; the caller's sentence never shows up as the agent's, nor the other way round."""
+    from speech.recognizer import CallTranscriber, new_recognizer
+
+    agent_raw = tmp_path / "agent.wav"
+    subprocess.run(["espeak-ng", "-v", "ko", "-s", "130", "-w", str(agent_raw), "부산 병원 학교"], check=True)
+    agent_wav = tmp_path / "agent16k.wav"
+    subprocess.run(["sox", str(agent_raw), "-r", "16000", "-c", "1", "-b", "16", str(agent_wav)], check=True)
+    caller = np.concatenate([c.pcm[:, 0] for c in WavSource(voice["pcm16k"]).chunks()])
+    agent = np.concatenate([c.pcm[:, 0] for c in WavSource(agent_wav).chunks()])
+    # the agent speaks after the caller, as in a conversation
+    left = np.concatenate([caller, np.zeros(len(agent) + 8000, dtype=np.int16)])
+    right = np.concatenate([np.zeros(len(caller) + 8000, dtype=np.int16), agent])
+
+    class Line:
+        def chunks(self):
+            stereo = np.stack([left, right], axis=1)
+            for i in range(0, len(stereo), 1600):
+                yield Chunk(stereo[i:i + 1600], i / 16000, listen=0)
+
+    events = []
+    t = CallTranscriber(new_recognizer(model), Line(), events.append, speaker="caller",
+                        agent=(new_recognizer(model), 1, "agent"))
+    t.start()
+    t.join()
+    finals = [e for e in events if isinstance(e, Final)]
+    caller_ends, agent_starts = len(caller) / 16000, (len(caller) + 8000) / 16000
+    by_side = {side: [f for f in finals if f.speaker == side] for side in ("caller", "agent")}
+    assert all(f.text for f in finals) and by_side["caller"] and by_side["agent"], finals
+    # each side's words come from the time that side spoke (the other side was silent then)
+    assert all(w.end <= caller_ends + 0.3 for f in by_side["caller"] for w in f.words), by_side["caller"]
+    assert all(w.start >= agent_starts - 0.3 for f in by_side["agent"] for w in f.words), by_side["agent"]
+    assert isinstance(events[-1], Ended) and len(t.recognizers) == 2
+
+
 def test_missing_model_says_how_to_get_one(tmp_path, monkeypatch):
     monkeypatch.delenv("HOTLINE_VOSK_MODEL", raising=False)
     monkeypatch.setenv("HOTLINE_DATA_DIR", str(tmp_path))

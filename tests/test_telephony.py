@@ -334,8 +334,8 @@ async def test_a_wrong_password_is_said_not_crashed(pbx):
 
 async def test_two_consoles_take_the_call_from_the_pbx(dsn, role_dsn, pbx, caller_wav, tmp_path, monkeypatch):
     """Two real consoles (Pilot) with their SIP phones: the call reaches the 就绪 one, never the
-    one on a break; its transcript comes from the caller's channel; the agent's headset goes into
-    the call; the caller's BYE puts the seat in 话后整理 and ends the call row; the recording is
+    one on a break; the caller's channel and the agent's headset are transcribed apart (市民 /
+    话务员) and the headset goes into the call; the caller's BYE puts the seat in 话后整理 and ends the call row; the recording is
     stereo, caller on the left, agent on the right."""
     from console.agent.app import AgentConsole
     from floor.context import SeatContext
@@ -371,7 +371,11 @@ async def test_two_consoles_take_the_call_from_the_pbx(dsn, role_dsn, pbx, calle
             result, _ = await dialled
             await wait_for(pilot, lambda: ready.session.phase == "wrapup")  # the caller hung up
             assert ready.session.call.finals, "nothing of the caller was recognised"
-            call_id = ready.session.call.call_id
+            said = ready.session.call.utterances
+            assert {"市民", "话务员"} <= {u["speaker"] for u in said}, said  # both sides, heard apart
+            shown = "\n".join(str(line) for line in ready.query_one("#finals").lines)
+            assert "话务员" in shown and "市民" in shown, shown
+            call_id, finals = ready.session.call.call_id, list(ready.session.call.finals)
         assert resting.session.phase == "idle" and resting.session.call is None
     assert result["answered"] and result["extension"] == "8001"
     conn = await asyncpg.connect(dsn)
@@ -381,7 +385,11 @@ async def test_two_consoles_take_the_call_from_the_pbx(dsn, role_dsn, pbx, calle
     finally:
         await conn.close()
     assert call["caller_number"] == "13905330002" and call["answer_at"] and call["end_at"]
-    assert "话后整理" in states and call["transcript"] != "[]"
+    assert "话后整理" in states
+    stored = json.loads(call["transcript"])
+    assert {u["speaker"] for u in stored} == {"市民", "话务员"}, stored
+    # address, knowledge and ticket suggestions read the caller's words only
+    assert finals == [u["text"] for u in stored if u["speaker"] == "市民"]
     import wave
     with wave.open(call["recording_path"]) as recording:
         assert recording.getnchannels() == 2

@@ -118,7 +118,7 @@ class AgentScreen(Screen):
             caller.missed(event.caller_number)
         elif isinstance(event, Heard):
             pane = self.query_one(TranscriptPane)
-            pane.final(event.start, event.text) if event.final else pane.partial(event.text)
+            pane.final(event.start, event.text, event.speaker) if event.final else pane.partial(event.text, event.speaker)
         elif isinstance(event, AddressSuggested):
             self.query_one(AddressPane).show(event.result, typed=event.recognised_at is None)
             if event.recognised_at is not None:

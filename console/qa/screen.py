@@ -19,6 +19,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from console.base import KeyBar
+from console.display import speaker_tag
 
 from db.qa import QaStore
 from domain.privacy import mask
@@ -139,12 +140,14 @@ class InspectionScreen(Screen):
         call = await inspection.call(call_id)
         ticket = await inspection.ticket_for_call(call_id)
         raw = call["transcript"]
-        self.lines = json.loads(raw) if isinstance(raw, str) else list(raw or [])
+        # in the order they were said (the agent's last words may be stored after the caller's)
+        self.lines = sorted(json.loads(raw) if isinstance(raw, str) else list(raw or []),
+                            key=lambda u: u.get("start", 0))
         lines = self.query_one("#lines", OptionList)
         lines.clear_options()
         for u in self.lines:
             s = int(u.get("start", 0))
-            lines.add_option(Option(f"{s // 60:02d}:{s % 60:02d} {shown(u.get('text', ''))}"))
+            lines.add_option(Option(f"{s // 60:02d}:{s % 60:02d} {speaker_tag(u)}{shown(u.get('text', ''))}"))
         self.current_line = -1
         self.query_one("#call-info", Static).update(
             f"通话 #{call_id}  工号 {shown(call['agent_id'] or '-')}  来电 {shown(call['caller_number'])}  "

@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from console.display import ticket_badge
+from console.display import speaker_tag, ticket_badge
 from domain.privacy import mask
 
 
@@ -40,7 +40,7 @@ class SeatDetailScreen(ModalScreen):
             utterances = json.loads(call["transcript"]) if isinstance(call["transcript"], str) else call["transcript"]
             # the supervisor is not the agent on the call: numbers are masked
             lines.append(f"当前通话 {escape(mask(call['caller_number']))}")
-            lines += [f"  {escape(mask(u.get('text', '')))}" for u in utterances[-6:]] or ["  （尚无转写）"]
+            lines += [f"  {speaker_tag(u)}{escape(mask(u.get('text', '')))}" for u in utterances[-6:]] or ["  （尚无转写）"]
         else:
             lines.append("当前无通话")
         lines.append(f"今日工单 {len(self.detail['tickets'])}")
