@@ -34,18 +34,24 @@ class _PhoneCall:
 
     def incoming(self) -> IncomingCall:
         # with a headset the agent's voice is on the line too: heard by its own recogniser
-        return IncomingCall(self.caller, self.audio, channels=2, on_answer=lambda: self.line.answered(self.audio),
+        script, seconds = self.line.scripts.get(self.caller, ((), None))
+        return IncomingCall(self.caller, self.audio, channels=2, script=script, seconds=seconds,
+                            on_answer=lambda: self.line.answered(self.audio),
                             on_hang_up=self.line.phone.hang_up, phone=self.line.phone,
                             agent_channel=AGENT if self.line.agent_audio is not None else None)
 
 
 class PhoneLine:
     def __init__(self, session: CallSession, sip: SipSettings, extension: str, password: str,
-                 agent_audio: Callable[[], object] | None = None):
+                 agent_audio: Callable[[], object] | None = None,
+                 scripts: dict[str, tuple[tuple[str, ...], float | None]] | None = None):
         """`agent_audio` opens what the agent says — the headset (a PyAudioSource of the seat's
-        audio_device) — once per answered call; without it the agent's side is silence."""
+        audio_device) — once per answered call; without it the agent's side is silence.
+        `scripts` are what known callers will say (the demo's caller: its utterances and the
+        call's length), shown as captions when no speech model is installed."""
         self.session, self.sip, self.extension, self.password = session, sip, extension, password
         self.agent_audio = agent_audio
+        self.scripts = scripts or {}
         self.engine = self.phone = None
         self._tasks: set[asyncio.Task] = set()
 

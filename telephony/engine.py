@@ -43,6 +43,16 @@ def _stdout_to_stderr():
         os.close(saved)
 
 
+class _ToPythonLogging(pj.LogWriter):
+    """PJSIP's log lines go through Python's logging, never straight onto the terminal: a
+    console's screen must not be written over (levels: 1 error, 2 warning, more is detail)."""
+
+    LEVELS = {0: logging.CRITICAL, 1: logging.ERROR, 2: logging.WARNING, 3: logging.INFO}
+
+    def write(self, entry: pj.LogEntry) -> None:
+        log.log(self.LEVELS.get(entry.level, logging.DEBUG), "pjsip: %s", entry.msg.rstrip())
+
+
 class SipEngine:
     """Create once per process (PJSIP allows one endpoint), `start()` on the loop, `stop()`
     before the loop ends."""
@@ -88,6 +98,9 @@ class SipEngine:
         cfg.uaConfig.userAgent = "hotline-12345-console"
         cfg.logConfig.level = self.log_level
         cfg.logConfig.consoleLevel = self.log_level
+        self._log_writer = _ToPythonLogging()  # referenced as long as the library runs
+        cfg.logConfig.writer = self._log_writer
+        cfg.logConfig.decor = pj.PJ_LOG_HAS_TIME | pj.PJ_LOG_HAS_SENDER | pj.PJ_LOG_HAS_MICRO_SEC
         cfg.medConfig.clockRate = CLOCK_RATE
         cfg.medConfig.sndClockRate = CLOCK_RATE
         cfg.medConfig.channelCount = 1

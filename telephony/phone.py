@@ -261,13 +261,10 @@ class SeatPhone:
         self.call.xfer(f"sip:{number}@{self.settings.domain}", pj.CallOpParam(True))
 
     def close(self) -> None:
-        """Unregister (the engine sends it while it runs) and free the account."""
+        """Free the account: its deletion sends the un-REGISTER (the engine sends it while it
+        runs) — a second one of our own would find the first in flight (PJSIP_EBUSY)."""
         self._watch.cancel()
         self._finished.clear()
         if self.call is not None:
             self.hang_up("agent")
-        try:
-            self.account.setRegistration(False)
-        except pj.Error:
-            pass  # never registered
         self.account.shutdown()

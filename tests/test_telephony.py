@@ -332,6 +332,25 @@ async def test_a_wrong_password_is_said_not_crashed(pbx):
         await phones.close()
 
 
+async def test_a_phone_that_closes_leaves_the_registrar(pbx, tmp_path):
+    """Closing a seat's phone un-registers it (the ACD must not offer calls to a closed console)."""
+    from telephony.pbx import PbxPlan, registered
+
+    sip, passwords = pbx
+    plan = PbxPlan(tmp_path / "pbx", sip.registrar_host, sip.registrar_port)
+    phones = Phones(sip, passwords)
+    try:
+        phones.add("8001")
+        phones.add("8002")
+        await phones.registered("8001", "8002")
+        assert registered(plan) == ["8001", "8002"]
+        phones.phones.pop("8001").close()
+        await phones.engine.settle(0.5)
+        assert registered(plan) == ["8002"]
+    finally:
+        await phones.close()
+
+
 async def test_two_consoles_take_the_call_from_the_pbx(dsn, role_dsn, pbx, caller_wav, tmp_path, monkeypatch):
     """Two real consoles (Pilot) with their SIP phones: the call reaches the 就绪 one, never the
     one on a break; the caller's channel and the agent's headset are transcribed apart (市民 /
@@ -458,3 +477,62 @@ async def test_a_caller_whose_audio_stops_is_ended_with_a_reason(dsn, pbx, calle
     ended = [e for e in phones.events["8001"] if type(e).__name__ == "CallEnded"][0]
     assert ended.answered and ended.by == "network", ended
     assert frames > 50  # a second and more of the caller, kept
+
+
+def test_make_demo_calls_the_seat_over_sip_in_a_real_terminal(tmp_path):
+    """`hotline demo` where Kamailio is installed: it starts the local PBX, seat 1's console
+    registers, `hotline dial` calls 12345 with the demo recording and the ACD puts it through;
+    with no speech model the script runs as captions, the caller's BYE leaves the seat in 话后整理,
+    two keys file the ticket, and leaving the console stops the PBX the demo started and lists
+    today's tickets."""
+    import time
+    from telephony.pbx import PbxPlan, running_pid
+
+    for tool in ("tmux", "espeak-ng"):
+        if not shutil.which(tool):
+            pytest.skip(f"{tool} is not installed (tools/sysdeps.sh installs it)")
+    seats = tmp_path / "seats.toml"
+    seats.write_text((REPO / "seats.toml").read_text() + f'\n[sip]\nregistrar = "127.0.0.1:{_free_port()}"\n')
+    env = {**os.environ, "HOTLINE_DATA_DIR": str(tmp_path), "HOTLINE_SEATS": str(seats), "HOTLINE_VOSK_MODEL": ""}
+    session = f"hotline-demo-{os.getpid()}"
+    exports = " ".join(f"{k}={v}" for k, v in env.items() if k.startswith("HOTLINE_"))
+    command = f"env {exports} {sys.executable} -m console.cli demo --no-fetch; sleep 30"
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40", "-c", str(REPO), command],
+                   check=True)
+
+    def screen_with(*wanted: str, seconds: float = 120) -> str:
+        deadline, shown = time.monotonic() + seconds, ""
+        while time.monotonic() < deadline:
+            shown = subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True,
+                                   text=True).stdout
+            if all(w in shown for w in wanted):
+                return shown
+            time.sleep(0.5)
+        raise AssertionError(f"never showed {wanted}:\n{shown}")
+
+    try:
+        talking = screen_with("分机8001已注册", "通话中", "演示字幕", "市民")
+        assert "松龄花园" in screen_with("松龄花园三号楼", seconds=30), talking
+        screen_with("已挂断", "话后整理")  # the caller's recording ended: BYE
+        dialled = None
+        for _ in range(40):  # the citizen's phone prints its JSON line as it finishes
+            log = (tmp_path / "pbx" / "demo-dial.log").read_text().splitlines()  # PJSIP's lines and one JSON
+            dialled = next((json.loads(line) for line in log if line.startswith("{")), None)
+            if dialled:
+                break
+            time.sleep(0.5)
+        assert dialled and dialled["answered"] and dialled["extension"] == "8001", dialled
+        subprocess.run(["tmux", "send-keys", "-t", session, "F5"], check=True)
+        time.sleep(1)
+        subprocess.run(["tmux", "send-keys", "-t", session, "C-s"], check=True)
+        saved = screen_with("上一张工单")
+        number = saved.split("上一张工单", 1)[1].split()[0]
+        subprocess.run(["tmux", "send-keys", "-t", session, "F10"], check=True)
+        listing = screen_with("1 tickets today", "已派单", seconds=30)  # today's tickets, after the console
+        assert "Traceback" not in listing and "pjsua" not in listing, listing  # nothing written over it
+        assert running_pid(PbxPlan(tmp_path / "pbx", "127.0.0.1", 0)) is None  # the demo's PBX is gone
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        from telephony import pbx
+        pbx.stop(PbxPlan(tmp_path / "pbx", "127.0.0.1", 0))
+        subprocess.run([sys.executable, "-m", "console.cli", "db", "stop"], cwd=REPO, env=env, capture_output=True)

@@ -1,6 +1,6 @@
 """The agent console app: one seat's call session on the agent's screen.
 
-    hotline console --seat 12 --agent A012 [--call demo|FILE.wav|headset] [--caller 138…]
+    hotline console --seat 12 --agent A012 [--call sip|demo|FILE.wav|headset] [--caller 138…]
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import signal
 import sys
 import threading
 import time
+from typing import Callable
 
 from console.base import HotlineApp
 from console.ticket_views.search import TicketSearchScreen
@@ -20,7 +21,7 @@ from console.ticket_views.search import TicketSearchScreen
 from domain.seats import SeatStateError
 from domain.workdays import SHANGHAI
 from floor.context import SeatContext
-from floor.session import CallSession, Ringing
+from floor.session import CallSession, PhoneStatus, Ringing
 
 from .screen import AgentScreen
 
@@ -34,10 +35,14 @@ class AgentConsole(HotlineApp):
 
     def __init__(self, ctx: SeatContext, line=None, ring_after: float | None = None,
                  auto_answer: bool = False, clock=time.monotonic,
-                 now=lambda: dt.datetime.now(SHANGHAI), take_over: bool = False, phone=None):
+                 now=lambda: dt.datetime.now(SHANGHAI), take_over: bool = False, phone=None,
+                 on_registered: Callable[[], None] | None = None):
         super().__init__()
         self.line = line
-        self.phone = phone  # (SipSettings, extension, password, headset opener): calls from the PBX
+        # PhoneLine's arguments after the session — (SipSettings, extension, password, headset
+        # opener[, known scripts]): calls come from the PBX
+        self.phone = phone
+        self.on_registered = on_registered  # once, when the phone first registers (the SIP demo dials)
         self.phone_line = None
         self.ring_after = ring_after
         self.auto_answer = auto_answer
@@ -55,6 +60,9 @@ class AgentConsole(HotlineApp):
         self.main.show_event(event)
         if self.auto_answer and self.phone_line is not None and isinstance(event, Ringing):
             self.call_later(self.main.action_answer)  # a headless seat (benchmark) answers at once
+        if self.on_registered is not None and isinstance(event, PhoneStatus) and event.registered:
+            registered, self.on_registered = self.on_registered, None
+            registered()
 
     async def on_mount(self) -> None:
         try:

@@ -15,8 +15,10 @@ from .common import database, default_seats_file, run
 
 async def make_console(seat_id: int, agent_id: str, call: str | None, caller: str, model: str | None,
                        auto_answer: bool = False, ring_after: float = 2.0, realtime: bool = True,
-                       take_over: bool = False):
-    """The console app for a seat, with its data loaded (await it, then run the app)."""
+                       take_over: bool = False, headset: bool = True, scripts: dict | None = None,
+                       on_registered=None):
+    """The console app for a seat, with its data loaded (await it, then run the app). A SIP
+    seat without `headset` sends silence into its calls (the demo: no sound card needed)."""
     from floor.context import SeatContext
     from floor.lines import CallSimulator, HeadsetLine, demo_call, demo_utterances
     from speech.audio import PyAudioSource
@@ -42,8 +44,9 @@ async def make_console(seat_id: int, agent_id: str, call: str | None, caller: st
         sip = load_sip(default_seats_file()) or SipSettings()
         extension = seats[seat_id].extension
         device = seats[seat_id].audio_device
-        return AgentConsole(ctx, None, auto_answer=auto_answer, take_over=take_over,
-                            phone=(sip, extension, password_for(extension), lambda: PyAudioSource(device)))
+        opener = (lambda: PyAudioSource(device)) if headset else None
+        return AgentConsole(ctx, None, auto_answer=auto_answer, take_over=take_over, on_registered=on_registered,
+                            phone=(sip, extension, password_for(extension), opener, scripts))
     elif call:
         line = CallSimulator(Path(call), caller, realtime)
     return AgentConsole(ctx, line, ring_after=ring_after if line else None, auto_answer=auto_answer,

@@ -26,9 +26,30 @@ def plan(debug: int = 1):
     return PbxPlan(data_dir() / "pbx", sip.registrar_host, sip.registrar_port, debug)
 
 
-def cmd_pbx(args: argparse.Namespace) -> int:
+def start_local_pbx(debug: int = 1) -> str:
+    """Provision the seats and their SIP passwords, then run Kamailio; what to tell the user."""
     from telephony import pbx
     from telephony.credentials import ensure_passwords
+
+    where = plan(debug)
+    sip = sip_settings()
+    seats = load_seats(default_seats_file())
+    passwords = ensure_passwords([s.extension for s in seats])
+
+    async def provision() -> int:
+        """The seats (the ACD offers calls to them) and their credentials."""
+        async with database() as conn:
+            await SeatStore(conn).sync(seats)
+            return await PbxStore(conn).set_subscribers(sip.domain, passwords)
+
+    count = run(provision())
+    pid = pbx.start(where, sip, pbx.kamailio_db_url(config.resolve_dsn("pbx")))
+    return (f"交换机已启动 pid {pid}：sip:{where.listen}:{where.port}，域 {sip.domain}，{count} 个分机可注册；"
+            f"拨 {sip.service_number} 进入排队，日志 {where.log_file}")
+
+
+def cmd_pbx(args: argparse.Namespace) -> int:
+    from telephony import pbx
 
     where = plan(args.debug)
     if args.action == "stop":
@@ -42,20 +63,7 @@ def cmd_pbx(args: argparse.Namespace) -> int:
         seats = pbx.registered(where)
         out.print(f"交换机运行中 pid {pid}，sip:{where.listen}:{where.port}，已注册分机 {len(seats)}：{' '.join(seats)}")
         return 0
-    sip = sip_settings()
-    seats = load_seats(default_seats_file())
-    passwords = ensure_passwords([s.extension for s in seats])
-
-    async def provision() -> int:
-        """The seats (the ACD offers calls to them) and their credentials."""
-        async with database() as conn:
-            await SeatStore(conn).sync(seats)
-            return await PbxStore(conn).set_subscribers(sip.domain, passwords)
-
-    count = run(provision())
-    pid = pbx.start(where, sip, pbx.kamailio_db_url(config.resolve_dsn("pbx")))
-    out.print(f"交换机已启动 pid {pid}：sip:{where.listen}:{where.port}，域 {sip.domain}，{count} 个分机可注册；"
-              f"拨 {sip.service_number} 进入排队，日志 {where.log_file}")
+    out.print(start_local_pbx(args.debug))
     return 0
 
 

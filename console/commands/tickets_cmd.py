@@ -19,8 +19,6 @@ from domain.workdays import SHANGHAI, now
 from .common import database, out, parse_day, ready, run
 
 SHOWN = 20
-TODAY = argparse.Namespace(date=None, start=None, end=None, any_date=False, status=None, caller=None,
-                           address=None, unit=None, number=None, csv=None)
 CSV_COLUMNS = ("工单号", "受理时间", "类型", "紧急程度", "办理方式", "状态", "承办单位", "办理时限", "来电号码",
                "地址", "诉求")
 
@@ -113,6 +111,14 @@ def cmd_tickets(args: argparse.Namespace) -> int:
         return 0
     run(_tickets(args))
     return 0
+
+
+def today() -> argparse.Namespace:
+    """`hotline tickets` with no options (today's tickets), from the parser itself so that
+    every option has its default."""
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    return parser.parse_args(["tickets"])
 
 
 def register(sub) -> None:
