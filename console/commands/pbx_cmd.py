@@ -11,7 +11,7 @@ from db.seats import SeatStore
 from domain.seats import load_seats
 from domain.sip import SipSettings, load_sip
 
-from .common import database, default_seats_file, err, out, run
+from .common import database, default_seats_file, out, run
 
 
 def sip_settings() -> SipSettings:
