@@ -51,10 +51,11 @@ W_OTHER_SUFFIX = 4.0  # "锦绣府邸" is not 锦绣花园 (alias 锦绣)
 W_NUMBER_MISSING = 2.0
 SHORT_FACTOR = 0.5  # (fitted)
 FUZZY_CUTOFF = 70.0
-FUZZY_FACTOR = 0.9
+FUZZY_FACTOR = 0.7  # (fitted)
 HOMOPHONE_QUALITY = 0.95  # same sound, other characters (by name length below)
 SHORT_HOMOPHONE_QUALITY = {2: 0.55, 3: 0.9}  # two sounds alike are often just other words
 MIN_SCORE = 7.0  # name evidence below this: no confident match
+NUMBER_CREDIT = 3.0  # (fitted) see AddressMatcher._named_enough
 MIN_MARGIN = 0.25  # a tie with another place is not a confident match
 BUILDING_GAP = 8  # characters allowed between a compound name and its building number
 DOOR_GAP = 1  # a stray sound between a road and its door number (化北路人138号)
@@ -154,6 +155,38 @@ class _Scored:
     place_name: int = -1
 
 
+@dataclass(frozen=True)
+class _Aligned:
+    """Where a fuzzy name was found in the utterance, and how well it matched (0–100)."""
+
+    dest_start: int
+    dest_end: int
+    score: float
+
+
+def _fuzzy_place(core: str, key: str, norm: str) -> _Aligned | None:
+    """Where a name's core was heard with errors: the best window that begins with the core's
+    first sound (a caller's first sound of a name is rarely lost), a sound shorter, as long or
+    a sound longer than the core (one dropped or extra), ended before any number heard (a
+    number is not part of a core: 1331号 is not 山城壹号, but a name may end right before one,
+    财政住宅楼26号楼), and covering most of the core."""
+    best: _Aligned | None = None
+    size = len(core)
+    start = key.find(core[0])
+    while start >= 0:
+        digit = _DIGIT_RUN.search(norm, start, start + size + 1)
+        limit = digit.start() if digit else len(key)
+        for length in (size, size - 1, size + 1):
+            end = min(start + length, limit)
+            if end - start < 0.75 * size:
+                continue
+            score = fuzz.ratio(core, key[start:end])
+            if score >= FUZZY_CUTOFF and (best is None or score > best.score):
+                best = _Aligned(start, end, score)
+        start = key.find(core[0], start + 1)
+    return best
+
+
 def _overlaps(a: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
     return any(a[0] < e and s < a[1] for s, e in spans)
 
@@ -165,7 +198,9 @@ def _drop_shadowed(mentions: list[Mention], texts: dict[int, tuple[str, str]]) -
 
     def shadowed(m: Mention) -> bool:
         for o in strong:
-            if o.start <= m.start and m.end <= o.end and (o.end - o.start) > (m.end - m.start):
+            # a longer name, not a name made longer by a sound it was heard with (镇刘家庄村 is
+            # 鲁村镇 then 刘家庄村, not 郑家庄村 with a 刘 inside)
+            if o.start <= m.start and m.end <= o.end and len(texts[o.name][0]) > len(texts[m.name][0]):
                 return True
             if m.quality < HOMOPHONE_QUALITY and m.start <= o.start and o.end <= m.end \
                     and texts[m.name][1] == COMPOUND and texts[o.name][0] in texts[m.name][0] and texts[o.name] != texts[m.name]:
@@ -273,20 +308,17 @@ class AddressMatcher:
         exact_names = {n for n, _ in found}
         # fuzzy: names sharing enough sound bigrams with the utterance
         grams: Counter = Counter()
-        for gram in {key[i:i + 2] for i in range(len(key) - 1)}:
+        for gram in dict.fromkeys(key[i:i + 2] for i in range(len(key) - 1)):  # in order: ties rank alike in every process
             for n in index.by_bigram.get(gram, ()):
                 grams[n] += 1
         for n, shared in grams.most_common(300):
             core = self._cores.get(n)
             if n in exact_names or core is None or shared < max(1, (len(core) - 1) // 2):
                 continue
-            aligned = fuzz.partial_ratio_alignment(core, key, score_cutoff=FUZZY_CUTOFF)
-            if aligned is None or key[aligned.dest_start] != core[0] \
-                    or aligned.dest_end - aligned.dest_start < 0.75 * len(core):
-                continue  # the first sound and most of the name must be heard
+            aligned = _fuzzy_place(core, key, norm)
+            if aligned is None:
+                continue
             name = index.names[n]
-            if _DIGIT_RUN.search(norm, aligned.dest_start, aligned.dest_end):
-                continue  # a number heard is not part of a name's core (1331号 is not 山城壹号)
             digits = set(_DIGIT_RUN.findall(norm[aligned.dest_start:]))
             if any(run not in digits for run in _DIGIT_RUN.findall(name.text)):
                 continue  # 松岭西路161号 is not 松岭西路169号
@@ -418,7 +450,7 @@ class AddressMatcher:
         scored = [s for row in candidates
                   if (s := self._score(row, norm, by_ref, by_kind, buildings, houses)) is not None]
         scored.sort(key=lambda s: (-s.score, s.row))
-        confident = bool(scored) and scored[0].anchor >= MIN_SCORE and (
+        confident = bool(scored) and self._named_enough(scored[0]) and (
             len(scored) < 2 or scored[0].score - self._rival(scored).score >= MIN_MARGIN)
         junction = self._intersection(norm, by_kind, houses)
         if junction is not None and confident:
@@ -487,6 +519,13 @@ class AddressMatcher:
             community=row.community if one_community else "", grid_code="", grid="",
             road=name, house_no="", compound="", building="", full_address=f"淄博市{place}{name}",
             aliases=())
+
+    def _named_enough(self, best: _Scored) -> bool:
+        """The words name the place well enough to be sure: the names heard, plus a little for
+        a building or house number the place really has (a half-heard name followed by a
+        number it owns is rarely a coincidence)."""
+        credit = NUMBER_CREDIT if self.index.rows[best.row].level in ("building", "village_house") else 0.0
+        return best.anchor + credit >= MIN_SCORE
 
     def _rival(self, scored: list[_Scored]) -> _Scored:
         """The best candidate that is another place (not the top row's compound or building)."""

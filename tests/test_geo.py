@@ -281,3 +281,32 @@ def test_self_made_hard_set_and_real_listings(zibo):
                        same=lambda code, gold: code[:-2] == gold[:-2])
     assert listing["top1"] >= 0.88 and listing["ambiguous_not_confident"] >= 0.82, listing
     assert listing["confident_accuracy"] >= 0.95, listing
+
+
+@pytest.mark.parametrize("said, place", [
+    # the 镇 of 鲁村镇 and the 刘家庄村 after it are not 郑家庄村 heard with an extra 刘
+    ("沂源县鲁村镇刘家庄村7号", "淄博市沂源县鲁村镇刘家庄村1-30号"),
+    # a long name with a character lost, said right before its building number
+    ("我住沂源县信德木制品有限司住宅楼暖气一直不热",
+     "淄博市沂源县张家坡镇陈家沟村育林路89号沂源县信德木制品有限公司住宅楼"),
+    # a name heard half, then a building number the place really has
+    ("都寺家12号楼4单元有家饭店油烟直排", "淄博市张店区马尚街道回民村新村路314号都市家园12号楼"),
+])
+def test_names_heard_beside_others_or_before_numbers(zibo, said, place):
+    result = zibo[1].match_uncached(said)
+    assert result.confident and result.best.address.full_address == place, result.matches[:2]
+
+
+def test_the_same_words_get_the_same_answer_in_every_process():
+    """Ties among fuzzy candidates must not be broken by Python's per-process string hashing."""
+    script = ("import sys; sys.path.insert(0, '.')\n"
+              "from geo.index import AddressIndex\nfrom geo.gazetteer import read_csv\n"
+              "from geo.matcher import AddressMatcher\nfrom geo.hardset import HardSetMaker\n"
+              f"index = AddressIndex.build(read_csv({str(shared_file('gazetteer/standard_addresses.csv'))!r}))\n"
+              "m = AddressMatcher(index)\n"
+              "for q in HardSetMaker(index.rows, 11).make(300, 'build'):\n"
+              "    r = m.match_uncached(q.text)\n"
+              "    print(r.confident, [x.address.address_code for x in r.matches])\n")
+    runs = [subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")]
+    assert runs[0] == runs[1] and runs[0].count("\n") == 300
