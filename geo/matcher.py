@@ -49,6 +49,7 @@ W_SUPPORT = {DISTRICT: 2.0, TOWN: 3.5, COMMUNITY: 3.0, ROAD: 1.5}  # (fitted)
 W_CONFLICT = {DISTRICT: 4.5, TOWN: 2.0}  # (fitted)
 W_OTHER_SUFFIX = 4.0  # "锦绣府邸" is not 锦绣花园 (alias 锦绣)
 W_NUMBER_MISSING = 2.0
+W_LONGER_NAME = 3.0  # (fitted) see _score: a name that a longer one goes on from
 SHORT_FACTOR = 0.5  # (fitted)
 FUZZY_CUTOFF = 70.0
 FUZZY_FACTOR = 0.7  # (fitted)
@@ -191,10 +192,19 @@ def _overlaps(a: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
     return any(a[0] < e and s < a[1] for s, e in spans)
 
 
-def _drop_shadowed(mentions: list[Mention], texts: dict[int, tuple[str, str]]) -> list[Mention]:
+def _drop_shadowed(mentions: list[Mention], texts: dict[int, tuple[str, str]], norm: str) -> list[Mention]:
     """Drop a name heard only as part of a longer, clearly heard name (王家庄村 in 北王家庄村),
     and fuzzy matches over a span where a name was heard clearly."""
     strong = [m for m in mentions if m.quality >= HOMOPHONE_QUALITY and m.end - m.start >= 3]
+
+    def goes_on(short: Mention, longer: Mention) -> bool:
+        """What was heard after the short name is how the longer name goes on, a sound perhaps
+        lost (瑞泉阳光|区 of 瑞泉阳光南区, 龙凤苑|二 of 龙凤苑二期)."""
+        rest = texts[longer.name][0].split(texts[short.name][0], 1)[1]
+        after = norm[short.end:]
+        if after.startswith(_RELATIONS) or _DIRECTION_AFTER.match(after):
+            return False  # 中德亚运村东临: a place beside it, not 中德亚运村河东生活区
+        return longer.end > short.end and bool(rest) and after[:1] in rest[:2]
 
     def shadowed(m: Mention) -> bool:
         for o in strong:
@@ -203,7 +213,8 @@ def _drop_shadowed(mentions: list[Mention], texts: dict[int, tuple[str, str]]) -
             if o.start <= m.start and m.end <= o.end and len(texts[o.name][0]) > len(texts[m.name][0]):
                 return True
             if m.quality < HOMOPHONE_QUALITY and m.start <= o.start and o.end <= m.end \
-                    and texts[m.name][1] == COMPOUND and texts[o.name][0] in texts[m.name][0] and texts[o.name] != texts[m.name]:
+                    and texts[m.name][1] == COMPOUND and texts[o.name][0] in texts[m.name][0] \
+                    and texts[o.name] != texts[m.name] and not goes_on(o, m):
                 return True  # 中德亚运村 (世纪路) said clearly is not a guess at 中德亚运村河西生活区 (世纪花园)
             if m.quality < HOMOPHONE_QUALITY and o is not m:
                 overlap = min(m.end, o.end) - max(m.start, o.start)
@@ -343,7 +354,7 @@ class AddressMatcher:
                 if (n, begin) not in found:
                     found[(n, begin)] = Mention(n, begin, start, FUZZY_FACTOR * aligned.score / 100)
         texts = {m.name: (index.names[m.name].text, index.names[m.name].kind) for m in found.values()}
-        return _drop_shadowed([self._with_suffix(m, norm) for m in found.values()], texts)
+        return _drop_shadowed([self._with_suffix(m, norm) for m in found.values()], texts, norm)
 
     def _edited(self, n: int, key: str, norm: str) -> list[Mention]:
         """Name `n` heard with one character dropped or one extra character inside it
@@ -450,7 +461,7 @@ class AddressMatcher:
         scored = [s for row in candidates
                   if (s := self._score(row, norm, by_ref, by_kind, buildings, houses)) is not None]
         scored.sort(key=lambda s: (-s.score, s.row))
-        confident = bool(scored) and self._named_enough(scored[0]) and (
+        confident = bool(scored) and self._named_enough(scored[0], mentions) and (
             len(scored) < 2 or scored[0].score - self._rival(scored).score >= MIN_MARGIN)
         junction = self._intersection(norm, by_kind, houses)
         if junction is not None and confident:
@@ -520,11 +531,17 @@ class AddressMatcher:
             road=name, house_no="", compound="", building="", full_address=f"淄博市{place}{name}",
             aliases=())
 
-    def _named_enough(self, best: _Scored) -> bool:
+    def _named_enough(self, best: _Scored, mentions: list[Mention]) -> bool:
         """The words name the place well enough to be sure: the names heard, plus a little for
         a building or house number the place really has (a half-heard name followed by a
         number it owns is rarely a coincidence)."""
-        credit = NUMBER_CREDIT if self.index.rows[best.row].level in ("building", "village_house") else 0.0
+        numbered = self.index.rows[best.row].level in ("building", "village_house")
+        # not when another name was heard clearly right where this one begins (幸福|里小区 is
+        # a 幸福里小区 the gazetteer lacks, not 俪园小区)
+        start, _ = best.place
+        other_name = any(m.quality == 1.0 and m.end == start and m.end - m.start >= 2
+                         and self.index.names[m.name].kind in (COMPOUND, COMMUNITY) for m in mentions)
+        credit = NUMBER_CREDIT if numbered and not other_name else 0.0
         return best.anchor + credit >= MIN_SCORE
 
     def _rival(self, scored: list[_Scored]) -> _Scored:
@@ -626,6 +643,12 @@ class AddressMatcher:
                     anchor -= W_OTHER_SUFFIX  # the caller's name goes on differently
                 if number_at(m.end, houses, 0, lambda v: True):
                     anchor -= 3.0  # "华齐街75号": the name is a road here
+                if m.quality == 1.0 and any(
+                        o.start <= m.start and o.end > m.end and index.names[o.name].ref != compound_i
+                        and name.text in index.names[o.name].text for o in by_kind.get(COMPOUND, ())):
+                    # what follows the name is heard as more of a longer one (瑞泉阳光区 for
+                    # 瑞泉阳光南区, not 瑞泉阳光): the shorter name is not the sure answer
+                    anchor -= W_LONGER_NAME
             number = house_number(compound.house_no) if compound.road else None
             gate = best(ROAD, normalize_name(compound.road), W_ROAD_NUMBER,
                         lambda r: number_at(r.end, houses, DOOR_GAP, lambda v: v == number)) if number else None
