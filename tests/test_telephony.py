@@ -320,6 +320,26 @@ async def test_with_no_seat_ready_the_caller_waits_and_a_cancel_leaves_the_queue
         await phones.close()
 
 
+async def test_a_burst_of_callers_each_ring_a_free_seat_at_once(dsn, role_dsn):
+    """The ACD's own SQL, as Kamailio calls it (role hotline_pbx): a caller whose predecessor
+    is already ringing a seat rings the next free seat at once; one whose predecessor still
+    waits for a seat waits too (first come, first served)."""
+    for seat in (1, 2):
+        await _seat(dsn, seat, SeatState.READY)
+    conn = await asyncpg.connect(role_dsn("pbx"))
+    try:
+        async def join_and_ring(call_id: str) -> str:
+            assert await conn.fetchval("SELECT pbx.acd_join($1, '139', 20, 300)", call_id) > 0
+            return await conn.fetchval("SELECT pbx.acd_ring_now($1, 15, 60)", call_id)
+
+        first, second, third = [await join_and_ring(c) for c in ("call-a", "call-b", "call-c")]
+        assert {first, second} == {"8001", "8002"}  # both ring at once, on different seats
+        assert third == ""  # no seat left: it waits for the dispatcher
+        assert await join_and_ring("call-d") == ""  # call-c waits before it, unoffered
+    finally:
+        await conn.close()
+
+
 async def test_a_wrong_password_is_said_not_crashed(pbx):
     sip, passwords = pbx
     phones = Phones(sip, passwords)
