@@ -44,6 +44,7 @@ SPACE = {
     "FUZZY_FACTOR": (0.6, 0.7, 0.8, 0.9),
     "NUMBER_CREDIT": (0.0, 1.0, 2.0, 3.0, 4.0),
     "W_LONGER_NAME": (0.0, 1.5, 3.0, 4.5),
+    "CREDIT_MIN_QUALITY": (0.0, 0.5, 0.6, 0.7),
     "INSERT_QUALITY": (0.65, 0.75, 0.85, 0.95),
     "SHORT_CORE_EDIT": (0.5, 0.6, 0.7, 0.8),
     "FIRST_DROP_FACTOR": (0.5, 0.65, 0.8, 0.9),

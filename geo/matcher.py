@@ -57,6 +57,7 @@ HOMOPHONE_QUALITY = 0.95  # same sound, other characters (by name length below)
 SHORT_HOMOPHONE_QUALITY = {2: 0.55, 3: 0.9}  # two sounds alike are often just other words
 MIN_SCORE = 7.0  # name evidence below this: no confident match
 NUMBER_CREDIT = 3.0  # (fitted) see AddressMatcher._named_enough
+CREDIT_MIN_QUALITY = 0.6  # a name heard no worse than this earns the credit (invented 锦绣新城 vs 锦绣华城)
 MIN_MARGIN = 0.25  # a tie with another place is not a confident match
 BUILDING_GAP = 8  # characters allowed between a compound name and its building number
 DOOR_GAP = 1  # a stray sound between a road and its door number (化北路人138号)
@@ -548,7 +549,9 @@ class AddressMatcher:
         start, _ = best.place
         other_name = any(m.quality == 1.0 and m.end == start and m.end - m.start >= 2
                          and self.index.names[m.name].kind in (COMPOUND, COMMUNITY) for m in mentions)
-        credit = NUMBER_CREDIT if numbered and not other_name else 0.0
+        # nor for a name heard too poorly (锦绣新城 is not 锦绣华城 14号楼 because 14号楼 exists)
+        heard = max((m.quality for m in mentions if m.name == best.place_name and m.start == start), default=0.0)
+        credit = NUMBER_CREDIT if numbered and not other_name and heard >= CREDIT_MIN_QUALITY else 0.0
         return best.anchor + credit >= MIN_SCORE
 
     def _rival(self, scored: list[_Scored]) -> _Scored:
