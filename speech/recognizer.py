@@ -11,6 +11,7 @@ word confidences) through a callback, e.g. `loop.call_soon_threadsafe`.
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -172,6 +173,19 @@ class _Voice:
             self.on_event(_final(result, self.utterance_start, audio, heard, self.speaker))
 
 
+RECOGNITION_NICENESS = 10
+
+
+def _yield_to_audio() -> None:
+    """Lower this thread's priority (Linux: niceness is per thread): decoding can run a little
+    late and catch up, but a call's media clock and its SIP signalling on the same machine must
+    not wait behind it — a starved media clock drops the caller's frames."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), RECOGNITION_NICENESS)
+    except (AttributeError, OSError):
+        pass  # not Linux, or not allowed: run at the process's priority
+
+
 class CallTranscriber:
     """Transcribes one call from a source (WavSource, PyAudioSource, a phone line) in a thread.
 
@@ -222,6 +236,7 @@ class CallTranscriber:
         return [np.ascontiguousarray(item.pcm[:, caller]), np.ascontiguousarray(item.pcm[:, self.agent_channel])]
 
     def _run(self) -> None:
+        _yield_to_audio()
         heard = 0.0
         reason, lost = "source ended", False
         try:
