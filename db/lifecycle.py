@@ -151,6 +151,23 @@ class LifecycleStore:
                 await conn.execute("SELECT pg_notify('ticket_warnings', $1)", str(len(fired)))
         return fired
 
+    async def timer_starts(self, start: dt.datetime, end: dt.datetime) -> dict[int, list[tuple[float, str]]]:
+        """Each ticket accepted in [start, end): the moments (epoch seconds, in order) its timers
+        were started or moved — 'turn' (dispatched to a unit, again, or reopened: sign, contact
+        and handling timers), 'deadline' (the handling deadline moved), 'supervision' (a 督办's
+        answer-by). The simulation measures the worker's lag from them."""
+        rows = await self.db.fetch(
+            """SELECT e.ticket_id, extract(epoch FROM e.at)::float8 AS at,
+                      CASE WHEN e.kind = 'status' THEN 'turn' ELSE e.kind END AS what
+               FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
+               WHERE t.accepted_at >= $1 AND t.accepted_at < $2
+                 AND (e.kind IN ('deadline', 'supervision') OR (e.kind = 'status' AND e.status IN ($3, $4)))
+               ORDER BY e.ticket_id, e.at""", start, end, TicketStatus.DISPATCHED, TicketStatus.REOPENED)
+        starts: dict[int, list[tuple[float, str]]] = {}
+        for r in rows:
+            starts.setdefault(r["ticket_id"], []).append((r["at"], r["what"]))
+        return starts
+
     async def next_fire_at(self, now: dt.datetime, settings: LifecycleSettings) -> dt.datetime | None:
         """When the next warning falls due after `now` (None: no timer runs), so the worker
         can sleep until then instead of polling."""

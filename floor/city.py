@@ -411,9 +411,12 @@ class CitySimulation:
             self._done.value = 1
             warnings, passes = await asyncio.to_thread(fired.get, True, 600)
             self.result.pass_seconds = passes
-            for level, fire_at, stored in warnings:
+            async with self.pool.acquire() as conn:
+                starts = await LifecycleStore(conn).timer_starts(self.start, self.end)
+            for ticket_id, timer, level, fire_at, fired_at, stored in warnings:
                 self.result.warnings[level] += 1
-                reached = self._reached(fire_at)
+                began = _timer_began(starts.get(ticket_id, ()), timer, fired_at)
+                reached = self._reached(max(fire_at, began))
                 if reached is not None:
                     self.result.lags_ms.append(max(0.0, (stored - reached) * 1000))
             await asyncio.to_thread(worker.join, 60)
@@ -429,12 +432,25 @@ class CitySimulation:
         return self.result.summary()
 
 
+TIMER_STARTS = {"sign": ("turn",), "contact": ("turn",), "handle": ("turn", "deadline"),
+                "supervision": ("supervision",)}
+
+
+def _timer_began(starts, timer: str, fired_at: float) -> float:
+    """When the warning's timer was last started or moved before the warning fired. A step
+    can set a timer whose warning moment has already passed (an extension approved after half
+    the old time had run, a re-dispatch): that warning is due at the step, not before the
+    timer existed."""
+    moments = [at for at, what in starts if what in TIMER_STARTS.get(timer, ()) and at <= fired_at]
+    return moments[-1] if moments else 0.0
+
+
 def warning_worker(dsn: str, settings: LifecycleSettings, clock, worker_clock, done, fired) -> None:
     """The warning worker in its own process, as `hotline worker` runs beside the consoles:
-    pass after pass on the shared simulated clock; puts the (level, due moment, stored at) of
-    every warning it fired, and how long each pass took, on `fired` when the simulation is done."""
+    pass after pass on the shared simulated clock; puts the (ticket, timer, level, due
+    moment, the pass's simulated now, stored at) of every warning it fired, and how long each pass took, on `fired` when the simulation is done."""
 
-    async def work() -> tuple[list[tuple[str, float, float]], list[float]]:
+    async def work() -> tuple[list[tuple[int, str, str, float, float, float]], list[float]]:
         conn = await asyncpg.connect(dsn)
         store, log, passes = LifecycleStore(conn), [], []
         try:
@@ -446,7 +462,8 @@ def warning_worker(dsn: str, settings: LifecycleSettings, clock, worker_clock, d
                 passes.append(stored - began)
                 for row in rows:
                     payload = json.loads(row["payload"]) if isinstance(row["payload"], str) else row["payload"]
-                    log.append((payload["level"], float(payload["fire_at"]), stored))
+                    log.append((row["ticket_id"], payload["timer"], payload["level"], float(payload["fire_at"]), now,
+                                stored))
                 worker_clock.value = now
                 if finished:
                     return log, passes

@@ -84,3 +84,17 @@ def test_the_simulate_command(dsn):
     bad = subprocess.run([sys.executable, "-m", "console.cli", "simulate", "--days", "0"], cwd=REPO, env=env,
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "--days must be from 1 to 366" in bad.stderr
+
+
+def test_a_warning_is_due_no_earlier_than_its_timer_began():
+    """The simulation's worker lag: a warning whose moment passed before its timer was set (an
+    extension approved late, a re-dispatch) is due at that step, not before the timer existed;
+    other kinds of step do not move it."""
+    from floor.city import _timer_began
+
+    starts = [(100.0, "turn"), (500.0, "deadline"), (800.0, "supervision"), (900.0, "turn")]
+    assert _timer_began(starts, "handle", 600.0) == 500.0  # the deadline moved at 500
+    assert _timer_began(starts, "sign", 600.0) == 100.0  # a moved deadline does not restart signing
+    assert _timer_began(starts, "supervision", 850.0) == 800.0
+    assert _timer_began(starts, "contact", 950.0) == 900.0  # dispatched again at 900
+    assert _timer_began(starts, "supervision", 700.0) == 0.0  # no 督办 yet: its own moment counts
