@@ -46,10 +46,9 @@ TICKET_LOOK = {
 SPEAKER_COLOUR = {Speaker.CALLER: "bright_white", Speaker.AGENT: "green"}
 
 
-def speaker_tag(utterance: dict) -> str:
-    """"市民" / "话务员" before a stored utterance; nothing for a transcript of one voice
-    recorded before the sides were told apart."""
-    speaker = utterance.get("speaker")
+def speaker_tag(speaker: str | None) -> str:
+    """"市民" / "话务员" before an utterance; nothing for one of a transcript of one voice
+    (stored before the sides were told apart: no speaker)."""
     if speaker not in SPEAKER_COLOUR:
         return ""
     return f"[{SPEAKER_COLOUR[Speaker(speaker)]}]{speaker}[/] "

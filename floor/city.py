@@ -448,7 +448,8 @@ def _timer_began(starts, timer: str, fired_at: float) -> float:
 def warning_worker(dsn: str, settings: LifecycleSettings, clock, worker_clock, done, fired) -> None:
     """The warning worker in its own process, as `hotline worker` runs beside the consoles:
     pass after pass on the shared simulated clock; puts the (ticket, timer, level, due
-    moment, the pass's simulated now, stored at) of every warning it fired, and how long each pass took, on `fired` when the simulation is done."""
+    moment, the pass's simulated now, stored at) of every warning it fired, and how long each
+    pass took, on `fired` when the simulation is done."""
 
     async def work() -> tuple[list[tuple[int, str, str, float, float, float]], list[float]]:
         conn = await asyncpg.connect(dsn)

@@ -178,8 +178,8 @@ def _fuzzy_place(core: str, key: str, norm: str) -> _Aligned | None:
     while start >= 0:
         digit = _DIGIT_RUN.search(norm, start, start + size + 1)
         limit = digit.start() if digit else len(key)
-        for length in (size, size - 1, size + 1):
-            end = min(start + length, limit)
+        # clipped before a number, two lengths can give the same window: it is scored once
+        for end in dict.fromkeys(min(start + length, limit) for length in (size, size - 1, size + 1)):
             if end - start < 0.75 * size:
                 continue
             score = fuzz.ratio(core, key[start:end])

@@ -198,7 +198,6 @@ class CallTranscriber:
     def __init__(self, recognizer, source, on_event: Callable[[Event], None],
                  on_audio: Callable[[Chunk], None] | None = None, partial_every: float = 0.1,
                  speaker: str = "", agent: tuple[object, int, str] | None = None):
-        self.recognizer = recognizer
         self.agent_channel = agent[1] if agent else None
         self.source = source
         self.on_event = on_event
@@ -209,6 +208,11 @@ class CallTranscriber:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="call-transcriber", daemon=True)
         self.error: Exception | None = None
+
+    @property
+    def recognizer(self):
+        """The caller's recogniser."""
+        return self._voices[0].recognizer
 
     @property
     def recognizers(self) -> list:

@@ -147,7 +147,7 @@ class InspectionScreen(Screen):
         lines.clear_options()
         for u in self.lines:
             s = int(u.get("start", 0))
-            lines.add_option(Option(f"{s // 60:02d}:{s % 60:02d} {speaker_tag(u)}{shown(u.get('text', ''))}"))
+            lines.add_option(Option(f"{s // 60:02d}:{s % 60:02d} {speaker_tag(u.get('speaker'))}{shown(u.get('text', ''))}"))
         self.current_line = -1
         self.query_one("#call-info", Static).update(
             f"通话 #{call_id}  工号 {shown(call['agent_id'] or '-')}  来电 {shown(call['caller_number'])}  "

@@ -40,7 +40,7 @@ class SeatDetailScreen(ModalScreen):
             utterances = json.loads(call["transcript"]) if isinstance(call["transcript"], str) else call["transcript"]
             # the supervisor is not the agent on the call: numbers are masked
             lines.append(f"当前通话 {escape(mask(call['caller_number']))}")
-            lines += [f"  {speaker_tag(u)}{escape(mask(u.get('text', '')))}" for u in utterances[-6:]] or ["  （尚无转写）"]
+            lines += [f"  {speaker_tag(u.get('speaker'))}{escape(mask(u.get('text', '')))}" for u in utterances[-6:]] or ["  （尚无转写）"]
         else:
             lines.append("当前无通话")
         lines.append(f"今日工单 {len(self.detail['tickets'])}")

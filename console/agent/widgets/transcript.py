@@ -52,7 +52,7 @@ class TranscriptPane(Vertical):
 
     def _show_partials(self) -> None:
         self.query_one("#partial", Static).update("\n".join(
-            f"[dim]{speaker_tag({'speaker': who})}… {escape(text)}[/]"
+            f"[dim]{speaker_tag(who)}… {escape(text)}[/]"
             for who, text in self._partials.items() if text))
 
     def key(self, digit: str) -> None:
@@ -61,7 +61,7 @@ class TranscriptPane(Vertical):
 
     def final(self, start: float, text: str, speaker: Speaker = Speaker.CALLER) -> None:
         minutes, seconds = divmod(int(start), 60)
-        tag = speaker_tag({"speaker": speaker})
+        tag = speaker_tag(speaker)
         self.query_one("#finals", RichLog).write(f"[cyan]{minutes:02d}:{seconds:02d}[/] {tag}{escape(text)}")
         self._partials[speaker] = ""
         self._show_partials()
