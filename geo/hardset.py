@@ -29,6 +29,9 @@ _SENTENCES = (
     "你好我这边是{a}", "地址{a}", "{a}", "{a}这里有人私搭乱建", "我住{a}暖气一直不热",
     "就在{a}那个位置路面塌了个坑", "{a}这块儿好几天没来水了", "我们{a}电梯又坏了",
     "位置是{a}你记一下", "{a}有家饭店油烟直排", "帮我查查{a}归哪个网格", "我在{a}看见有人倒渣土",
+    "{a}的路灯不亮了好几天了", "{a}附近有个小作坊天天冒黑烟", "喂你好我想反映一下{a}的路面坏了车过不去",
+    "{a}那边的下水道堵了麻烦派人来看看", "我家是{a}的暖气费怎么交", "麻烦记一下地址是{a}谢谢",
+    "{a}旁边那个工地夜里还在施工", "我们这里是{a}垃圾没人清",
 )
 _PARTICLES = ("的", "呃", "啊", "嗯", "这", "那")
 _STRAY = "一了是在有人不个上来到说们"
@@ -36,6 +39,12 @@ _NUM_WORDS = "零一二三四五六七八九"
 
 # Error kinds, and the admin/number variations, as recorded in the `noise` column.
 ERRORS = ("drop", "insert", "stutter", "homophone", "dialect")
+UNKNOWN_BUILDING_SHARE = 0.06  # building queries whose number the compound lacks (gold: the compound)
+
+
+def _building_no(row: Address) -> int | None:
+    number = row.building.rstrip("号楼") or "0"
+    return int(number) if number.isdigit() else None
 
 
 @dataclass(frozen=True)
@@ -90,6 +99,10 @@ class HardSetMaker:
             elif r.level == "community":
                 names[r.community] += 1
         self.name_count = names  # a name used twice in the city needs its district said
+        self.building_numbers: dict[str, set[int]] = {}  # compound code → its buildings' numbers
+        for r in rows:
+            if r.level == "building" and _building_no(r) is not None:
+                self.building_numbers.setdefault(r.address_code[:-2] + "00", set()).add(_building_no(r))
 
     # -- the address as said -----------------------------------------------------------
     def _number(self, value: int, noise: list[str]) -> str:
@@ -111,12 +124,13 @@ class HardSetMaker:
         self._said_admin = [n for n in (district, town) if n]
         return district + town
 
-    def say(self, row: Address, noise: list[str]) -> tuple[str, list[str]] | None:
-        """(address as said, the names in it that errors may hit)."""
-        said = self._say(row, noise)
+    def say(self, row: Address, noise: list[str], building: int | None = None) -> tuple[str, list[str]] | None:
+        """(address as said, the names in it that errors may hit); `building`: the number
+        said for a building row instead of its own."""
+        said = self._say(row, noise, building)
         return (said[0], said[1] + self._said_admin) if said else None
 
-    def _say(self, row: Address, noise: list[str]) -> tuple[str, list[str]] | None:
+    def _say(self, row: Address, noise: list[str], building: int | None = None) -> tuple[str, list[str]] | None:
         self._said_admin = []
         if row.level in ("compound", "building"):
             compound = row if row.level == "compound" else self.by_code.get(row.address_code[:-2] + "00")
@@ -128,8 +142,8 @@ class HardSetMaker:
                 noise.append("alias")
             unique = self.name_count[name] == 1
             said = self._admin(row, unique, noise) + name
-            if row.level == "building":
-                number = int(row.building.rstrip("号楼") or 0)
+            if row.level == "building" or building is not None:
+                number = building if building is not None else (_building_no(row) or 0)
                 said += self._number(number, noise) + self.rng.choice(("号楼", "号楼", "栋"))
                 if self.rng.random() < 0.4:
                     said += self._number(self.rng.randint(1, 4), noise) + "单元"
@@ -180,9 +194,22 @@ class HardSetMaker:
                 out.append(ch)
         return " ".join("".join(out).split())
 
+    def _unknown_building(self, row: Address) -> int | None:
+        """A building number the row's compound does not have (misremembered, or a digit
+        misheard), now and then: the caller's compound is still the answer."""
+        if row.level != "building" or self.rng.random() >= UNKNOWN_BUILDING_SHARE:
+            return None
+        have = self.building_numbers.get(row.address_code[:-2] + "00", set())
+        options = [n for n in range(1, max(have, default=0) + 12) if n not in have]
+        return self.rng.choice(options)
+
     def query(self, row: Address, query_id: str) -> HardQuery | None:
         noise: list[str] = []
-        said = self.say(row, noise)
+        unknown = self._unknown_building(row)
+        if unknown is not None:
+            row = self.by_code.get(row.address_code[:-2] + "00", row)
+            noise.append("no_such_building")
+        said = self.say(row, noise, unknown)
         if said is None:
             return None
         address, names = said

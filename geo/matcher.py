@@ -9,12 +9,15 @@
    house range.
 4. Each candidate row is scored by the evidence it explains (its own name and number, its
    district/town/community when said) minus what contradicts it (another district said, a
-   compound name that continues into another suffix).  Confidence rests on the name
-   evidence; numbers only choose among rows.  Below `MIN_SCORE`: no confident match.
+   compound name that continues into another suffix).
+5. The learned ranker (`geo.ranker`) reads each of the first candidates' evidence
+   (`_features`), orders them by its probability of being right and is confident at
+   `CONFIDENT_P`; without it, the hand rule: name evidence of `MIN_SCORE` and no tie.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import time
@@ -26,6 +29,7 @@ from rapidfuzz import fuzz
 
 from .gazetteer import Address
 from .index import COMMUNITY, COMPOUND, DISTRICT, ROAD, TOWN, AddressIndex, house_number
+from .ranker import CONFIDENT_P, RERANK, Ranker, RankerFileError
 from .text import normalize, normalize_name
 
 _BUILDING_NUM = re.compile(r"(\d+)号楼")
@@ -81,6 +85,8 @@ _ROAD_END = ("路", "街", "巷", "大道", "胡同")
 _COMPOUND_END = ("小区", "宿舍", "宿舍楼", "家属院", "家属楼", "生活区", "院", "花园", "家园", "公寓",
                  "大厦", "新村", "苑", "园", "庭", "城", "府", "居")
 ROAD_LIKE_FACTOR = 0.2  # (fitted)
+# words that begin with a road ending but are not one (X路面坏了, X路灯不亮)
+_ROAD_WORDS = ("路面", "路灯", "路边", "路上", "路旁", "路过", "路况", "街上", "街边", "街坊", "街道")
 # Words after a place that make it a landmark for another place said later
 # (中德亚运村西邻尚城名府, 张店-中润华侨城-兴业花园): the later place is the address.
 _RELATIONS = ("斜对过", "斜对面", "对过", "对面", "附近", "旁边", "隔壁", "周边", "后面", "前面",
@@ -88,8 +94,9 @@ _RELATIONS = ("斜对过", "斜对面", "对过", "对面", "附近", "旁边", 
               "西侧", "南侧", "北侧", "以东", "以西", "以南", "以北", "东面", "西面", "南面", "北面",
               "往东", "往西", "往南", "往北", "向东", "向西", "向南", "向北", "东行", "西行", "南行",
               "北行", "-")
-# a bare direction after a place (沁园小区南, 银泰城北800米, 世纪花园北门对面, 李寨村正东方向)
-_DIRECTION_AFTER = re.compile(r"正?[东西南北](?:$|\d|门|方向|跟前|边|角)|跟前")
+# a bare direction after a place (沁园小区南, 银泰城北800米, 世纪花园北门对面, 李寨村正东方向,
+# 小方家庄村东南方向, 南崮山南村西南面, 桓台一中西北角)
+_DIRECTION_AFTER = re.compile(r"正?[东西南北]{1,2}(?:$|\d|门|方向|跟前|边|角|面)|跟前")
 LANDMARK_FACTOR = 0.3
 # Said with nothing after it, "near X" still places the caller at X (X附近有人烧垃圾); "opposite
 # X" or "west of X" does not: X is then only a candidate.
@@ -155,6 +162,20 @@ class _Scored:
     evidence: tuple[str, ...]
     place: tuple[int, int] | None = None  # where the row's own name (or gate) was said
     place_name: int = -1
+    heard: float = 0.0  # how well that name was heard (Mention.quality)
+    supports: int = 0  # district / town / community / road names said that agree with the row
+    conflict: bool = False  # another district or town said
+
+
+@dataclass(frozen=True)
+class _Ranking:
+    """What the words could mean: the names heard and every candidate row, best score first."""
+
+    norm: str
+    mentions: list[Mention]
+    scored: list[_Scored]
+    junction: tuple[Address, tuple[int, int]] | None
+    buildings: list[tuple[int, int, int]]  # building numbers said: (start, end, number)
 
 
 @dataclass(frozen=True)
@@ -257,9 +278,26 @@ def _length_factor(n: int) -> float:
     return {2: 0.75, 3: 0.9}.get(n, min(1.2, 1.0 + 0.05 * (n - 4)))
 
 
+SHIPPED_RANKER = object()  # AddressMatcher's default: geo/data/ranker.json
+log = logging.getLogger(__name__)
+
+
+def _shipped_ranker() -> Ranker | None:
+    """The shipped model; if its file is damaged, the hand rule (a seat keeps its address
+    suggestions, and the log says why they are less sure)."""
+    try:
+        return Ranker.load()
+    except RankerFileError as exc:
+        log.warning("address ranker not loaded, confidence by the hand rule: %s", exc)
+        return None
+
+
 class AddressMatcher:
-    def __init__(self, index: AddressIndex):
+    def __init__(self, index: AddressIndex, ranker=SHIPPED_RANKER):
+        """`ranker`: the learned candidate ranker (the shipped model by default); None
+        decides by the hand rule (MIN_SCORE, MIN_MARGIN), as the weight fitting does."""
         self.index = index
+        self.ranker: Ranker | None = _shipped_ranker() if ranker is SHIPPED_RANKER else ranker
         self._compound_of_building: dict[int, tuple[int, int]] = {
             row: (compound, number)
             for compound, numbers in index.buildings.items() for number, row in numbers.items()
@@ -421,9 +459,9 @@ class AddressMatcher:
         return names
 
     # -- scoring -------------------------------------------------------------------------
-    def _match(self, text: str, k: int = 3) -> MatchResult:
-        started = time.perf_counter()
-        norm = normalize(text)
+    def _ranking(self, norm: str) -> _Ranking:
+        """The names heard in the normalised text and every row they could mean, scored and
+        in score order."""
         buildings = [(m.start(), m.end(), int(m[1])) for m in _BUILDING_NUM.finditer(norm)]
         houses = [(m.start(), m.end(), m[1]) for m in _HOUSE_NUM.finditer(norm)]
         mentions = self.mentions(norm, houses)
@@ -469,28 +507,104 @@ class AddressMatcher:
         scored = [s for row in candidates
                   if (s := self._score(row, norm, by_ref, by_kind, buildings, houses)) is not None]
         scored.sort(key=lambda s: (-s.score, s.row))
-        confident = bool(scored) and self._named_enough(scored[0], mentions) and (
-            len(scored) < 2 or scored[0].score - self._rival(scored).score >= MIN_MARGIN)
-        junction = self._intersection(norm, by_kind, houses)
+        return _Ranking(norm, mentions, scored, self._intersection(norm, by_kind, houses), buildings)
+
+    def _match(self, text: str, k: int = 3) -> MatchResult:
+        started = time.perf_counter()
+        norm = normalize(text)
+        ranking = self._ranking(norm)
+        scored, junction = ranking.scored, ranking.junction
+        if self.ranker is not None and scored:
+            head = scored[:RERANK]
+            p = self.ranker.probability([self._features(ranking, j) for j in range(len(head))])
+            order = sorted(range(len(head)), key=lambda j: (-p[j], j))
+            scored = [head[j] for j in order] + scored[RERANK:]
+            sure = [float(p[j]) for j in order][:k]
+            confident = sure[0] >= CONFIDENT_P and not self._namesake(scored)
+        else:
+            sure = self._rule_confidence(scored[:k])
+            confident = bool(scored) and self._named_enough(scored[0], ranking.mentions) and (
+                len(scored) < 2 or scored[0].score - self._rival(scored).score >= MIN_MARGIN)
         if junction is not None and confident:
             # the roads place the caller; a compound counts only when named apart from them
             start, end = junction[1]
             place = scored[0].place
             confident = (place[1] <= start or place[0] >= end) \
                 and self.index.names[scored[0].place_name].kind == COMPOUND
-        matches = []
         room = self._room(scored[0].row, norm) if scored else None
+        matches = []
         for rank, s in enumerate(scored[:k]):
+            address = room if rank == 0 and room else self.index.rows[s.row]
+            confidence = sure[rank] if rank < len(sure) else 0.0
+            matches.append(AddressMatch(address, round(s.score, 2), round(confidence, 3), s.evidence))
+        return MatchResult(text, norm, tuple(matches), confident,
+                           (time.perf_counter() - started) * 1000,
+                           junction[0] if junction else None)
+
+    def candidate_features(self, text: str) -> list[tuple[Address, list[float]]]:
+        """The first RERANK candidates in score order, each with what the ranker reads about
+        it (to fit the ranker: bench/geo_fit.py --ranker)."""
+        ranking = self._ranking(normalize(_bounded(text)))
+        return [(self.index.rows[s.row], self._features(ranking, j))
+                for j, s in enumerate(ranking.scored[:RERANK])]
+
+    @staticmethod
+    def _rule_confidence(scored: list[_Scored]) -> list[float]:
+        """Without the ranker: a logistic of the name evidence, lowered by a close second."""
+        out = []
+        for rank, s in enumerate(scored):
             confidence = 1 / (1 + math.exp(-(s.anchor - MIN_SCORE) / 1.5))
             if rank == 0 and len(scored) > 1:  # a close second lowers the first's confidence
                 confidence *= 1 / (1 + math.exp(-(s.score - scored[1].score - 0.5) * 2))
             elif rank > 0:
                 confidence *= 0.5
-            address = room if rank == 0 and room else index.rows[s.row]
-            matches.append(AddressMatch(address, round(s.score, 2), round(confidence, 3), s.evidence))
-        return MatchResult(text, norm, tuple(matches), confident,
-                           (time.perf_counter() - started) * 1000,
-                           junction[0] if junction else None)
+            out.append(confidence)
+        return out
+
+    def _features(self, ranking: _Ranking, j: int) -> list[float]:
+        """What the ranker reads about candidate j (geo.ranker.FEATURES, in that order)."""
+        index, scored, norm = self.index, ranking.scored, ranking.norm
+        s, top = scored[j], scored[0]
+        others = [o for o in scored if o is not s and not self._same_place(o.row, s.row)]
+        best_other = max((o.score for o in others), default=s.score - 10)
+        best_other_anchor = max((o.anchor for o in others), default=0.0)
+        name = index.names[s.place_name]
+        row = index.rows[s.row]
+        start, end = s.place
+        name_before = any(m.quality == 1.0 and m.end == start and m.end - m.start >= 2
+                          and index.names[m.name].kind in (COMPOUND, COMMUNITY) for m in ranking.mentions)
+        places_heard = {index.names[m.name].ref for m in ranking.mentions
+                        if m.quality >= 0.85 and index.names[m.name].kind in (COMPOUND, COMMUNITY)}
+        # a building number said after a compound's name: one of its buildings (then the
+        # building, not the compound, is the answer) or one it lacks (the compound is)
+        said = [v for at, _, v in ranking.buildings if end <= at <= end + BUILDING_GAP]
+        owned = row.level == "compound" and any(v in index.buildings.get(s.row, {}) for v in said)
+        # a relation after the name makes it a landmark (X对面, X以北, X西南面); "near X" is X
+        rest = norm[end:].removeprefix("的")
+        related = (rest.startswith(_RELATIONS) or bool(_DIRECTION_AFTER.match(rest))) \
+            and not rest.startswith(_NEAR)
+        # 书香景园|路阳光名筑: the name is a road's here (not 的路面, 路灯 …)
+        road_after = norm.startswith(_ROAD_END, end) and not norm.startswith(_ROAD_WORDS, end)
+        heard_text = norm[start:end]
+        said_after = next((x for x in _SAID_AFTER_NAMES  # 北新街|生活区: not a longer name
+                           if heard_text.endswith(x) and not name.text.endswith(x)), "")
+        chars = set(name.text)
+        return [
+            s.anchor, s.score - s.anchor, min(10.0, s.score - best_other),
+            min(10.0, s.anchor - best_other_anchor),
+            min(5, sum(1 for o in others if abs(s.score - o.score) < 0.5)),
+            top.score - s.score, j == 0,
+            s.heard, s.heard == 1.0, 0.85 <= s.heard < 1.0, s.heard < 0.85,
+            min(8, len(name.text)), name.kind == COMPOUND, name.kind == COMMUNITY, name.kind == ROAD,
+            bool(name.short), s.place_name in self._short_stems, s.row in self._road_like,
+            s.supports, s.conflict, row.level in ("building", "village_house", "door"),
+            row.level == "building", row.level == "village_house",
+            name_before, ranking.junction is not None, min(5, len(places_heard)),
+            math.log1p(len(scored)),
+            sum(1 for ch in chars if ch in heard_text) / max(1, len(chars)),
+            (end - start - len(said_after)) / max(1, len(name.text)),
+            related, owned, row.level == "compound" and bool(said) and not owned, road_after,
+        ]
 
     def _intersection(self, norm: str, by_kind, houses) -> tuple[Address, tuple[int, int]] | None:
         """Two roads said as a junction (A路与B路交叉口, A路B路路口, A路和B路) → the
@@ -556,12 +670,23 @@ class AddressMatcher:
 
     def _rival(self, scored: list[_Scored]) -> _Scored:
         """The best candidate that is another place (not the top row's compound or building)."""
-        top = self.index.rows[scored[0].row].address_code
         for s in scored[1:]:
-            code = self.index.rows[s.row].address_code
-            if not (code[:-2] == top[:-2] and code.endswith("00") != top.endswith("00")):
+            if not self._same_place(s.row, scored[0].row):
                 return s
         return _Scored(-1, float("-inf"), 0.0, ())
+
+    def _namesake(self, scored: list[_Scored]) -> bool:
+        """Another place of the same name explains the words exactly as well (two 袁家村 in
+        淄川区, both with a house 49): the words cannot pick out one, whatever the model says."""
+        first = scored[0]
+        name = self.index.names[first.place_name].text
+        return any(abs(s.score - first.score) < 1e-6 and self.index.names[s.place_name].text == name
+                   and not self._same_place(s.row, first.row) for s in scored[1:])
+
+    def _same_place(self, a: int, b: int) -> bool:
+        """A compound and one of its buildings (codes alike but for the last two digits)."""
+        code_a, code_b = self.index.rows[a].address_code, self.index.rows[b].address_code
+        return code_a[:-2] == code_b[:-2] and code_a.endswith("00") != code_b.endswith("00")
 
     def _room(self, row_i: int, norm: str) -> Address | None:
         """The room said after the building (2单元1502), when the gazetteer has rooms."""
@@ -724,6 +849,7 @@ class AddressMatcher:
             return None
 
         # supporting and contradicting evidence
+        supports, conflict = 0, False
         support = {DISTRICT: row.district_code, TOWN: row.town_code, COMMUNITY: row.community_code,
                    ROAD: normalize_name(row.road) if row.road else None}
         for kind, ref in support.items():
@@ -732,6 +858,7 @@ class AddressMatcher:
             m = best(kind, ref, W_SUPPORT[kind])
             if m is not None:
                 anchor += weight(m, W_SUPPORT[kind])
+                supports += 1
                 used.append((m.start, m.end))
                 evidence.append(f"{_LABEL[kind]}:{index.names[m.name].text}")
             elif kind in W_CONFLICT:
@@ -739,8 +866,10 @@ class AddressMatcher:
                     if index.names[other.name].ref != ref and other.quality >= HOMOPHONE_QUALITY \
                             and not _overlaps((other.start, other.end), used):
                         anchor -= W_CONFLICT[kind] * (SHORT_FACTOR if index.names[other.name].short else 1.0)
+                        conflict = True
                         break
-        return _Scored(row_i, anchor + extra, anchor, tuple(evidence), (main.start, main.end), main.name)
+        return _Scored(row_i, anchor + extra, anchor, tuple(evidence), (main.start, main.end), main.name,
+                       main.quality, supports, conflict)
 
 
 _LABEL = {DISTRICT: "区县", TOWN: "街道", COMMUNITY: "社区", ROAD: "道路"}

@@ -174,10 +174,9 @@ def test_noisy_variants(zibo):
     sets = noisy_queries(index, read_queries(shared_file("gazetteer/dev_queries.tsv")))
     predict = matcher_predict(matcher)
     scores = {kind: evaluate(qs, predict) for kind, qs in sets.items()}
-    # 0.95 before the weights were fitted on self-made held-out noise (#19): they give up half a
-    # point here, on variants of the dev templates, for four on held-out spoken addresses
-    assert scores["homophone"]["top1"] >= 0.94, scores["homophone"]
-    assert scores["dialect"]["top1"] >= 0.94, scores["dialect"]
+    # 0.975 with the ranker (#19), 0.955 by the hand rule
+    assert scores["homophone"]["top1"] >= 0.95, scores["homophone"]
+    assert scores["dialect"]["top1"] >= 0.95, scores["dialect"]
     assert scores["drop"]["top3"] >= 0.4, scores["drop"]
     assert scores["not_in_gazetteer"]["none_recall"] >= 0.95, scores["not_in_gazetteer"]
 
@@ -276,10 +275,10 @@ def test_self_made_hard_set_and_real_listings(zibo):
     predict = matcher_predict(matcher)
     hard = HardSetMaker(index.rows, 7).make(400, "heldout")
     spoken = evaluate([Query(q.query_id, q.text, q.gold) for q in hard], predict)
-    assert spoken["top1"] >= 0.72, spoken
+    assert spoken["top1"] >= 0.84 and spoken["confident_accuracy"] >= 0.95, spoken
     listing = evaluate(read_queries(shared_file("gazetteer/real_listing_dev.tsv")), predict,
                        same=lambda code, gold: code[:-2] == gold[:-2])
-    assert listing["top1"] >= 0.88 and listing["ambiguous_not_confident"] >= 0.82, listing
+    assert listing["top1"] >= 0.88 and listing["ambiguous_not_confident"] >= 0.88, listing
     assert listing["confident_accuracy"] >= 0.95, listing
 
 
@@ -310,3 +309,33 @@ def test_the_same_words_get_the_same_answer_in_every_process():
     runs = [subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True,
                            env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")]
     assert runs[0] == runs[1] and runs[0].count("\n") == 300
+
+
+@pytest.mark.parametrize("said, gold", [
+    ("就在台这陈村那个位置路面塌了个坑", "370322001203"),  # 台陈村 with a particle inside
+    ("我住张店嗯金润仕居二号楼暖气一直不热。", "370303005007201402"),  # a filler inside, a sound lost
+    ("张店区三巷八十三号门口井盖没了晚上很危险", "370303009214400016"),
+    ("银杏大道6号晚上施工太吵了睡不着觉", None),  # invented: not 杏园大道6号
+    ("地址御景嘉园26号楼", None),  # invented: not 金马嘉苑26号楼
+])
+def test_the_ranker_answers_where_the_hand_rule_could_not_and_declines_inventions(zibo, said, gold):
+    """Cases from the held-out hard set where the hand rule (MIN_SCORE / MIN_MARGIN) abstained
+    or answered an invented address; the ranker's probability decides instead."""
+    index, matcher = zibo
+    result = matcher.match_uncached(said)
+    assert result.confident == (gold is not None), result.matches[:2]
+    if gold:
+        assert result.best.address.address_code == gold and result.best.confidence >= 0.5
+    assert AddressMatcher(index, ranker=None).match_uncached(said).confident != result.confident
+    confidences = [m.confidence for m in result.matches]
+    assert confidences == sorted(confidences, reverse=True)
+
+
+def test_namesakes_that_explain_the_words_alike_are_never_confident(zibo):
+    """Two 袁家村 in 淄川区 both have a house 49: whatever the model's probability, the words
+    cannot pick out one, and both are offered."""
+    _, matcher = zibo
+    result = matcher.match_uncached("淄川区袁家椿49号门口井盖没了晚上很危险")
+    assert not result.confident
+    assert {m.address.town for m in result.matches[:2]} == {"双杨镇", "寨里镇"}
+
