@@ -47,6 +47,11 @@ def _building_no(row: Address) -> int | None:
     return int(number) if number.isdigit() else None
 
 
+def _compound_code(address_code: str) -> str:
+    """A building's compound (its code ends 00 where the building's number was)."""
+    return address_code[:-2] + "00"
+
+
 @dataclass(frozen=True)
 class HardQuery:
     query_id: str
@@ -101,8 +106,8 @@ class HardSetMaker:
         self.name_count = names  # a name used twice in the city needs its district said
         self.building_numbers: dict[str, set[int]] = {}  # compound code → its buildings' numbers
         for r in rows:
-            if r.level == "building" and _building_no(r) is not None:
-                self.building_numbers.setdefault(r.address_code[:-2] + "00", set()).add(_building_no(r))
+            if r.level == "building" and (number := _building_no(r)) is not None:
+                self.building_numbers.setdefault(_compound_code(r.address_code), set()).add(number)
 
     # -- the address as said -----------------------------------------------------------
     def _number(self, value: int, noise: list[str]) -> str:
@@ -133,7 +138,7 @@ class HardSetMaker:
     def _say(self, row: Address, noise: list[str], building: int | None = None) -> tuple[str, list[str]] | None:
         self._said_admin = []
         if row.level in ("compound", "building"):
-            compound = row if row.level == "compound" else self.by_code.get(row.address_code[:-2] + "00")
+            compound = row if row.level == "compound" else self.by_code.get(_compound_code(row.address_code))
             if compound is None:
                 return None
             name = compound.compound
@@ -199,7 +204,7 @@ class HardSetMaker:
         misheard), now and then: the caller's compound is still the answer."""
         if row.level != "building" or self.rng.random() >= UNKNOWN_BUILDING_SHARE:
             return None
-        have = self.building_numbers.get(row.address_code[:-2] + "00", set())
+        have = self.building_numbers.get(_compound_code(row.address_code), set())
         options = [n for n in range(1, max(have, default=0) + 12) if n not in have]
         return self.rng.choice(options)
 
@@ -207,7 +212,7 @@ class HardSetMaker:
         noise: list[str] = []
         unknown = self._unknown_building(row)
         if unknown is not None:
-            row = self.by_code.get(row.address_code[:-2] + "00", row)
+            row = self.by_code.get(_compound_code(row.address_code), row)
             noise.append("no_such_building")
         said = self.say(row, noise, unknown)
         if said is None:

@@ -304,12 +304,12 @@ def test_the_same_words_get_the_same_answer_in_every_process():
               "from geo.matcher import AddressMatcher\nfrom geo.hardset import HardSetMaker\n"
               f"index = AddressIndex.build(read_csv({str(shared_file('gazetteer/standard_addresses.csv'))!r}))\n"
               "m = AddressMatcher(index)\n"
-              "for q in HardSetMaker(index.rows, 11).make(150, 'build'):\n"
+              "for q in HardSetMaker(index.rows, 11).make(300, 'build'):\n"
               "    r = m.match_uncached(q.text)\n"
               "    print(r.confident, [x.address.address_code for x in r.matches])\n")
     runs = [subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True,
                            env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")]
-    assert runs[0] == runs[1] and runs[0].count("\n") == 150
+    assert runs[0] == runs[1] and runs[0].count("\n") == 300
 
 
 @pytest.mark.parametrize("said, gold", [

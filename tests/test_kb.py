@@ -205,14 +205,14 @@ def test_homophones_of_kb_words_are_searched_as_those_words(shared_kb):
 
 def test_dev_questions_with_sentence_vectors_on_a_sample(tmp_path_factory):
     """Words and meaning together on a real sample: 40 dev questions over their own articles
-    and 60 others (the full 300 × 2,262 run is `python bench/kb.py`, ~5 min of vectors)."""
+    and 120 others (the full 300 × 2,262 run is `python bench/kb.py`, ~5 min of vectors)."""
     import random
     articles = list(read_jsonl(shared_file("kb/kb_articles.jsonl")))
     questions = read_questions(shared_file("kb/dev_questions.tsv"))
     sample = random.Random(12345).sample(questions, 40)
     gold = set().union(*(q.gold for q in sample))
     others = [a for a in articles if a.id not in gold]
-    chosen = [a for a in articles if a.id in gold] + random.Random(7).sample(others, 60)
+    chosen = [a for a in articles if a.id in gold] + random.Random(7).sample(others, 120)
     index = file_index(chosen, tmp_path_factory.mktemp("vectors") / "kb-vectors.npz")
     assert index.uses_vectors, load_embedder()[1]
     result = evaluate(sample, index_predict(index))
