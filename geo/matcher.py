@@ -109,6 +109,7 @@ DROP_QUALITY = {3: 0.6, 4: 0.8}  # a name heard with one character missing, by i
 FIRST_DROP_FACTOR = 0.9  # (fitted)
 SHORT_CORE_EDIT = 0.8  # see _edited (fitted)
 INSERT_QUALITY = 0.95  # (fitted) a name heard with one extra character inside (a particle, a stray sound)
+SUBSTITUTE_QUALITY = {4: 0.7}  # a name of four or more sounds heard with one sound wrong
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +118,7 @@ class Mention:
     start: int
     end: int
     quality: float  # 1 exact characters, 0.95 same sound, lower for fuzzy
+    edited: bool = False  # heard with one character dropped or inserted (see AddressMatcher._edited)
 
 
 @dataclass(frozen=True)
@@ -217,7 +219,9 @@ def _overlaps(a: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
 def _drop_shadowed(mentions: list[Mention], texts: dict[int, tuple[str, str]], norm: str) -> list[Mention]:
     """Drop a name heard only as part of a longer, clearly heard name (王家庄村 in 北王家庄村),
     and fuzzy matches over a span where a name was heard clearly."""
-    strong = [m for m in mentions if m.quality >= HOMOPHONE_QUALITY and m.end - m.start >= 3]
+    # a name guessed through an edit is never strong: it must not hide what was heard as said
+    strong = [m for m in mentions if m.quality >= HOMOPHONE_QUALITY and m.end - m.start >= 3 and not m.edited]
+    exact = [m for m in mentions if m.quality == 1.0]
 
     def said_length(m: Mention) -> int:
         """The name's length with the 小区 / 生活区 said after it (北新街|生活区), not with a
@@ -236,12 +240,15 @@ def _drop_shadowed(mentions: list[Mention], texts: dict[int, tuple[str, str]], n
         return longer.end > short.end and bool(rest) and after[:1] in rest[:2]
 
     def shadowed(m: Mention) -> bool:
+        if m.edited and any(o.start < m.start < o.end < m.end or m.start < o.start < m.end < o.end
+                            for o in exact):
+            return True  # an edit across a name heard exactly (太河镇|桑杭村 is not 和尚房村)
         for o in strong:
             # a longer name, not a name made longer by a sound it was heard with (镇刘家庄村 is
             # 鲁村镇 then 刘家庄村, not 郑家庄村 with a 刘 inside)
             if o.start <= m.start and m.end <= o.end and said_length(o) > said_length(m):
                 return True
-            if m.quality < HOMOPHONE_QUALITY and m.start <= o.start and o.end <= m.end \
+            if m.quality < HOMOPHONE_QUALITY and not m.edited and m.start <= o.start and o.end <= m.end \
                     and texts[m.name][1] == COMPOUND and texts[o.name][0] in texts[m.name][0] \
                     and texts[o.name] != texts[m.name] and not goes_on(o, m):
                 return True  # 中德亚运村 (世纪路) said clearly is not a guess at 中德亚运村河西生活区 (世纪花园)
@@ -403,8 +410,9 @@ class AddressMatcher:
         return _drop_shadowed([self._with_suffix(m, norm) for m in found.values()], texts, norm)
 
     def _edited(self, n: int, key: str, norm: str) -> list[Mention]:
-        """Name `n` heard with one character dropped or one extra character inside it
-        (新时代 → 新代, 齐盛花园 → 齐盛呃花园): exact on every other sound."""
+        """Name `n` heard with one character dropped, one extra character inside it or — four
+        sounds or more — one character heard as another (新时代 → 新代, 齐盛花园 → 齐盛呃花园,
+        泰和花园社区 → 泰和花那社区): exact on every other sound."""
         if n not in self._editable:
             return []
         name = self.index.names[n]
@@ -420,7 +428,7 @@ class AddressMatcher:
             at = key.find(k[:i] + k[i + 1:])
             if at >= 0:
                 out.append(Mention(n, at, at + len(k) - 1,
-                                   weak * drop * (FIRST_DROP_FACTOR if i == 0 else 1.0)))
+                                   weak * drop * (FIRST_DROP_FACTOR if i == 0 else 1.0), edited=True))
         for i in range(1, len(k)):
             at = key.find(k[:i])
             while at >= 0:
@@ -428,10 +436,36 @@ class AddressMatcher:
                     heard = norm[at:at + len(k) + 1]
                     if not any(heard.endswith(suffix) and not name.text.endswith(suffix)
                                for suffix in _PLACE_SUFFIXES):  # 润泽雅苑 is not 润泽园
-                        out.append(Mention(n, at, at + len(k) + 1, weak * INSERT_QUALITY))
+                        out.append(Mention(n, at, at + len(k) + 1, weak * INSERT_QUALITY, edited=True))
                     break
                 at = key.find(k[:i], at + 1)
+        if len(k) >= 4:  # one sound heard as another sound (a drop and an insertion at one place)
+            for at, i in self._substituted(k, key):
+                heard = norm[at:at + len(k)]
+                if not any(heard.endswith(suffix) and not name.text.endswith(suffix)
+                           for suffix in _PLACE_SUFFIXES):  # 润泽雅园 is not 润泽雅苑
+                    out.append(Mention(n, at, at + len(k), weak * SUBSTITUTE_QUALITY.get(len(k), 0.8)
+                                       * (FIRST_DROP_FACTOR if i == 0 else 1.0), edited=True))
         return [m for m in out if not any(ch.isdigit() for ch in norm[m.start:m.end])]
+
+    @staticmethod
+    def _substituted(k: str, key: str) -> list[tuple[int, int]]:
+        """Where `key` holds `k` (four sounds or more) with one sound replaced by another, and
+        which: the first two sounds or the last two are then intact, so only where those are
+        heard is the name compared."""
+        starts = []
+        for part, offset in ((k[:2], 0), (k[-2:], len(k) - 2)):
+            at = key.find(part)
+            while at >= 0:
+                starts.append(at - offset)
+                at = key.find(part, at + 1)
+        found = []
+        for begin in dict.fromkeys(starts):
+            if 0 <= begin and begin + len(k) <= len(key):
+                wrong = [i for i, (a, b) in enumerate(zip(k, key[begin:begin + len(k)])) if a != b]
+                if len(wrong) == 1:
+                    found.append((begin, wrong[0]))
+        return found
 
     def _with_suffix(self, m: Mention, norm: str) -> Mention:
         """A compound name said with 小区 after it covers the 小区 too (卫生防疫站小区)."""
@@ -439,7 +473,7 @@ class AddressMatcher:
         if name.kind == COMPOUND:
             for suffix in _SAID_AFTER_NAMES:
                 if norm.startswith(suffix, m.end) and not name.text.endswith(suffix):
-                    return Mention(m.name, m.start, m.end + len(suffix), m.quality)
+                    return replace(m, end=m.end + len(suffix))
         return m
 
     def _near_number(self, window: str, number: str) -> list[int]:
@@ -526,11 +560,13 @@ class AddressMatcher:
             confident = bool(scored) and self._named_enough(scored[0], ranking.mentions) and (
                 len(scored) < 2 or scored[0].score - self._rival(scored).score >= MIN_MARGIN)
         if junction is not None and confident:
-            # the roads place the caller; a compound counts only when named apart from them
+            # the roads place the caller; a compound counts only when named apart from them, or
+            # a house number said apart from them (联通路26号（柳泉路与联通路交汇处）)
             start, end = junction[1]
             place = scored[0].place
+            numbered = any(e.startswith("门牌:") for e in scored[0].evidence)
             confident = (place[1] <= start or place[0] >= end) \
-                and self.index.names[scored[0].place_name].kind == COMPOUND
+                and (self.index.names[scored[0].place_name].kind == COMPOUND or numbered)
         room = self._room(scored[0].row, norm) if scored else None
         matches = []
         for rank, s in enumerate(scored[:k]):
@@ -589,6 +625,12 @@ class AddressMatcher:
         said_after = next((x for x in _SAID_AFTER_NAMES  # 北新街|生活区: not a longer name
                            if heard_text.endswith(x) and not name.text.endswith(x)), "")
         chars = set(name.text)
+        # a longer heard name around this one (翠园青莲公社: 青年公社 inside 翡翠园青年公社), or
+        # this one around a shorter: the longer usually explains the words better
+        spans = [o.place for o in scored[:2 * RERANK] if o.place and not self._same_place(o.row, s.row)
+                 and o.row != s.row]
+        inside_longer = any(a <= start and end <= b and (a, b) != (start, end) for a, b in spans)
+        covers_other = any(start <= a and b <= end and (a, b) != (start, end) for a, b in spans)
         return [
             s.anchor, s.score - s.anchor, min(10.0, s.score - best_other),
             min(10.0, s.anchor - best_other_anchor),
@@ -604,6 +646,7 @@ class AddressMatcher:
             sum(1 for ch in chars if ch in heard_text) / max(1, len(chars)),
             (end - start - len(said_after)) / max(1, len(name.text)),
             related, owned, row.level == "compound" and bool(said) and not owned, road_after,
+            inside_longer, covers_other,
         ]
 
     def _intersection(self, norm: str, by_kind, houses) -> tuple[Address, tuple[int, int]] | None:

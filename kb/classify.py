@@ -11,13 +11,12 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, f1_score
-from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import Pipeline, make_pipeline
+
+if TYPE_CHECKING:  # scikit-learn is imported where a model is made: every command would wait on it
+    from sklearn.pipeline import Pipeline
 
 # Cue words per type, strongest first; a consultation is the default.
 _TYPE_CUES = (
@@ -46,6 +45,10 @@ def suggest_type(text: str) -> Suggestion:
 
 
 def new_model() -> Pipeline:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
     return make_pipeline(
         TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True, min_df=2),
         LogisticRegression(max_iter=2000, C=10.0, class_weight="balanced"),
@@ -70,6 +73,9 @@ class CategoryModel:
 
 def cross_validate(texts: list[str], labels: list[str], folds: int = 5, seed: int = 12345) -> dict:
     """Stratified k-fold accuracy and macro-F1 of the category classifier."""
+    from sklearn.metrics import accuracy_score, f1_score
+    from sklearn.model_selection import StratifiedKFold
+
     y = np.array(labels)
     predicted = np.empty_like(y)
     for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(texts, y):

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Iterator
 
 import numpy as np
-from scipy.signal import resample_poly
 
 MODEL_RATE = 16000
 CHUNK_SECONDS = 0.1
@@ -178,6 +177,9 @@ class Resampler:
         ratio = Fraction(target, rate).limit_denominator(1000)
         self.up, self.down = ratio.numerator, ratio.denominator
         self.identity = rate == target
+        if not self.identity:  # scipy.signal takes a second to import: only a resampling line waits for it
+            from scipy.signal import resample_poly
+            self._resample_poly = resample_poly
         self.margin = 32 * self.down  # input frames, beyond the filter's half length
         self._buffer: np.ndarray | None = None
         self._buffer_start = 0  # absolute input index of _buffer[0] (a multiple of down)
@@ -199,7 +201,7 @@ class Resampler:
     def _emit(self, ready: int) -> np.ndarray:
         if ready <= self._emitted:
             return np.zeros((0, self._buffer.shape[1]), dtype=np.int16)
-        out = resample_poly(self._buffer.astype(np.float32), self.up, self.down, axis=0)
+        out = self._resample_poly(self._buffer.astype(np.float32), self.up, self.down, axis=0)
         offset = self._buffer_start * self.up // self.down
         piece = out[self._emitted - offset:ready - offset]
         self._emitted = ready
