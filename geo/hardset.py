@@ -3,7 +3,8 @@
 Why: the dev queries share 40 sentence templates and one way of adding noise; a matcher
 tuned on them learns those.  These sets are built differently — other sentences, the
 district and town left out more often, no punctuation most of the time, numbers as a
-recogniser writes them, and one to three recognition errors anywhere in the address
+recogniser writes them, village and community names now and then without their 村 / 社区 (as
+neighbours say them), and one to three recognition errors anywhere in the address
 (dropped, inserted, stuttered, homophone and dialect characters) — and they are split by
 address: `build` for developing, `heldout` for judging a change once, at the end.
 
@@ -18,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from .gazetteer import Address
+from .index import says_nothing
 from .noise import NoiseMaker
 
 SPLITS = ("build", "heldout")
@@ -40,6 +42,7 @@ _NUM_WORDS = "零一二三四五六七八九"
 # Error kinds, and the admin/number variations, as recorded in the `noise` column.
 ERRORS = ("drop", "insert", "stutter", "homophone", "dialect")
 UNKNOWN_BUILDING_SHARE = 0.06  # building queries whose number the compound lacks (gold: the compound)
+EVERYDAY_FORM_SHARE = 0.25  # village and community names said without 村 / 社区
 
 
 def _building_no(row: Address) -> int | None:
@@ -159,12 +162,25 @@ class HardSetMaker:
         if row.level == "village_house":
             lo, hi = row.house_range
             unique = self.name_count[row.community] == 1
-            return (self._admin(row, unique, noise) + row.community
-                    + self._number(self.rng.randint(lo, hi), noise) + "号", [row.community])
+            name = self._everyday_form(row.community, noise)
+            return (self._admin(row, unique, noise) + name
+                    + self._number(self.rng.randint(lo, hi), noise) + "号", [name])
         if row.level == "community":
             unique = self.name_count[row.community] == 1
-            return self._admin(row, unique, noise) + row.community, [row.community]
+            name = self._everyday_form(row.community, noise)
+            return self._admin(row, unique, noise) + name, [name]
         return None
+
+    def _everyday_form(self, name: str, noise: list[str]) -> str:
+        """How a neighbour says the place, now and then: 王家庄 for 王家庄村, 莲池花园 for
+        莲池花园社区 — only where the shorter form still names something (not 西北, 路口)."""
+        for suffix in ("社区", "村"):
+            short = name[:-len(suffix)]
+            if name.endswith(suffix) and len(short) >= 3 and not says_nothing(short) \
+                    and self.rng.random() < EVERYDAY_FORM_SHARE:
+                noise.append("everyday_form")
+                return short
+        return name
 
     # -- recognition errors ------------------------------------------------------------
     def _error(self, text: str, names: list[str], kind: str) -> str | None:
