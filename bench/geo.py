@@ -210,7 +210,7 @@ def main() -> None:
             rows = expand_rooms(args.gazetteer, expanded, args.rows)
             label = f"rooms_{rows // 1000}k_"
             hard = {"hard_heldout": [Query(q.query_id, q.text, q.gold)
-                                     for q in HardSetMaker(list(read_csv(args.gazetteer)), 202).make(2000, "heldout")]}
+                                     for q in HardSetMaker(list(read_csv(args.gazetteer)), HELDOUT_SEED).make(2000, "heldout")]}
             for r in ours(expanded, hard, queries, in_building, label):
                 print(json.dumps(r, ensure_ascii=False), flush=True)
             sample = random.Random(1).sample(queries, min(args.sample, len(queries)))
