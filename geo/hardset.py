@@ -4,7 +4,8 @@ Why: the dev queries share 40 sentence templates and one way of adding noise; a 
 tuned on them learns those.  These sets are built differently — other sentences, the
 district and town left out more often, no punctuation most of the time, numbers as a
 recogniser writes them, village and community names now and then without their 村 / 社区 (as
-neighbours say them), and one to three recognition errors anywhere in the address
+neighbours say them), a numbering word now and then written as other characters of its
+sound (号搂, 单园), and one to three recognition errors anywhere in the address
 (dropped, inserted, stuttered, homophone and dialect characters) — and they are split by
 address: `build` for developing, `heldout` for judging a change once, at the end.
 
@@ -43,6 +44,8 @@ _NUM_WORDS = "零一二三四五六七八九"
 ERRORS = ("drop", "insert", "stutter", "homophone", "dialect")
 UNKNOWN_BUILDING_SHARE = 0.06  # building queries whose number the compound lacks (gold: the compound)
 EVERYDAY_FORM_SHARE = 0.25  # village and community names said without 村 / 社区
+NUMBERING_HOMOPHONE_SHARE = 0.15  # a numbering word (号楼, 单元) written as other characters of its sound
+_NUMBERING_HOMOPHONES = {"号楼": ("号搂", "号喽", "好楼", "浩楼"), "单元": ("单园", "担元", "丹元", "单员")}
 
 
 def _building_no(row: Address) -> int | None:
@@ -204,6 +207,15 @@ class HardSetMaker:
         names[names.index(name)] = noisy
         return text[:at] + noisy + text[at + len(name):]
 
+    def _numbering_homophone(self, text: str) -> str:
+        """One numbering word heard as characters of its sound (号楼 → 号搂, 单元 → 单园)."""
+        found = [(word, at) for word in _NUMBERING_HOMOPHONES for at in range(len(text))
+                 if text.startswith(word, at)]
+        if not found:
+            return text
+        word, at = self.rng.choice(found)
+        return text[:at] + self.rng.choice(_NUMBERING_HOMOPHONES[word]) + text[at + len(word):]
+
     @staticmethod
     def _split_numerals(text: str) -> str:
         """三号楼二单元 → 三 号 楼 二 单 元, as a recogniser writes words."""
@@ -240,6 +252,11 @@ class HardSetMaker:
             if noisy is not None:
                 address = noisy
                 noise.append(kind)
+        if self.rng.random() < NUMBERING_HOMOPHONE_SHARE:
+            misheard = self._numbering_homophone(address)
+            if misheard != address:
+                address = misheard
+                noise.append("numbering_homophone")
         if "spoken_numeral" in noise and self.rng.random() < 0.4:
             address = self._split_numerals(address)
             noise.append("split_numeral")

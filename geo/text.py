@@ -11,7 +11,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from common.zhtext import FILLERS, numeral_value
+from common.zhtext import FILLERS, SoundKey, numeral_value
 
 _PUNCT = re.compile(r"[\s,，。.、;；:：!！?？\"'“”‘’()（）\[\]【】<>《》·•・~～…_/\\|]+")
 # Any other punctuation or symbol people put in written addresses (恒豐▪盛世豪庭, ★, ®):
@@ -68,9 +68,38 @@ def normalize_name(text: str) -> str:
 _SUB_DOOR = re.compile(r"(\d+)[甲乙丙丁](\d+)号")
 
 
+# The numbering words after a number, heard as other characters of the same sound (三号搂,
+# 3好楼, 2单园): a recogniser's language model may pick any of them.
+_SOUNDS = SoundKey()
+_NUMBER_CHARS = frozenset("0123456789" + _NUM_CHARS)
+_SPACES = re.compile(r"\s+")
+_NOT_BUILDING = "水雨气电风"  # 5号漏水 is door 5 leaking, not building 5
+
+
+def _same_sound(ch: str, word: str) -> bool:
+    return ch == word or _SOUNDS.char(ch) == _SOUNDS.char(word)
+
+
+def _numbering_words(text: str) -> str:
+    """号, 号楼 and 单元 right after a number, whatever characters of their sound were written."""
+    chars = list(_SPACES.sub("", text))
+    for i in range(1, len(chars)):
+        if chars[i - 1] not in _NUMBER_CHARS or chars[i] in _NUMBER_CHARS:
+            continue
+        rest = chars[i + 1] if i + 1 < len(chars) else ""
+        if _same_sound(chars[i], "号"):
+            chars[i] = "号"
+            after = chars[i + 2] if i + 2 < len(chars) else ""
+            if rest and _same_sound(rest, "楼") and (rest == "楼" or not after or after not in _NOT_BUILDING):
+                chars[i + 1] = "楼"
+        elif rest and _same_sound(chars[i], "单") and _same_sound(rest, "元"):
+            chars[i:i + 2] = ["单", "元"]
+    return "".join(chars)
+
+
 def normalize(text: str) -> str:
     """Canonical form of a spoken utterance: also drops fillers and the city name."""
-    text = unicodedata.normalize("NFKC", text)
+    text = _numbering_words(unicodedata.normalize("NFKC", text))
     for filler in FILLERS:
         text = text.replace(filler, "")
     return _BARE_DOOR.sub(r"\1号", _SUB_DOOR.sub(r"\1-\2号", normalize_name(text)))
