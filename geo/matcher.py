@@ -78,6 +78,9 @@ _PLACE_SUFFIXES = ("花园", "家园", "华庭", "雅苑", "名邸", "府邸", "
 
 
 _SAID_AFTER_NAMES = ("小区", "生活区", "家属院")
+# and after a village or community name, its committee (老刘家村|村委会, 莲池社区|居委会)
+_SAID_AFTER_COMMUNITIES = ("村委会", "居委会", "委会")
+_SAID_AFTER = {COMPOUND: _SAID_AFTER_NAMES, COMMUNITY: _SAID_AFTER_COMMUNITIES}
 
 # A compound named like a road (共青团路, 华光路南九巷, 柳泉路南首): said alone it is the road
 # as often as the compound, so it is weak evidence unless 小区/院 … follows.
@@ -118,7 +121,13 @@ class Mention:
     start: int
     end: int
     quality: float  # 1 exact characters, 0.95 same sound, lower for fuzzy
-    edited: bool = False  # heard with one character dropped or inserted (see AddressMatcher._edited)
+    # heard with one character dropped (edit_at: the gap where it is missing) or inserted or
+    # replaced (edit_at: that character's middle) — see AddressMatcher._edited; -1: as said
+    edit_at: float = -1.0
+
+    @property
+    def edited(self) -> bool:
+        return self.edit_at >= 0
 
 
 @dataclass(frozen=True)
@@ -228,7 +237,8 @@ def _drop_shadowed(mentions: list[Mention], texts: dict[int, tuple[str, str]], n
         sound heard inside it."""
         text = texts[m.name][0]
         extra = (m.end - m.start) - len(text)
-        return len(text) + extra if extra > 0 and norm[m.end - extra:m.end] in _SAID_AFTER_NAMES else len(text)
+        return len(text) + extra if extra > 0 and norm[m.end - extra:m.end] in _SAID_AFTER_NAMES + _SAID_AFTER_COMMUNITIES \
+            else len(text)
 
     def goes_on(short: Mention, longer: Mention) -> bool:
         """What was heard after the short name is how the longer name goes on, a sound perhaps
@@ -243,10 +253,14 @@ def _drop_shadowed(mentions: list[Mention], texts: dict[int, tuple[str, str]], n
         if m.edited and any(o.start < m.start < o.end < m.end or m.start < o.start < m.end < o.end
                             for o in exact):
             return True  # an edit across a name heard exactly (太河镇|桑杭村 is not 和尚房村)
+        if m.edited and any(o.name != m.name and o.end - o.start >= 3 and o.start < m.edit_at < o.end
+                            for o in exact):
+            return True  # the changed character belongs to a name heard as said (于家官村|村委会 is not 于家村村委会 with 官 inside)
         for o in strong:
             # a longer name, not a name made longer by a sound it was heard with (镇刘家庄村 is
             # 鲁村镇 then 刘家庄村, not 郑家庄村 with a 刘 inside)
-            if o.start <= m.start and m.end <= o.end and said_length(o) > said_length(m):
+            if o.start <= m.start and m.end <= o.end and said_length(o) > said_length(m) \
+                    and o.quality >= m.quality:  # 方家村 said exactly is not hidden by a 韩家村村委会 heard alike
                 return True
             if m.quality < HOMOPHONE_QUALITY and not m.edited and m.start <= o.start and o.end <= m.end \
                     and texts[m.name][1] == COMPOUND and texts[o.name][0] in texts[m.name][0] \
@@ -428,7 +442,7 @@ class AddressMatcher:
             at = key.find(k[:i] + k[i + 1:])
             if at >= 0:
                 out.append(Mention(n, at, at + len(k) - 1,
-                                   weak * drop * (FIRST_DROP_FACTOR if i == 0 else 1.0), edited=True))
+                                   weak * drop * (FIRST_DROP_FACTOR if i == 0 else 1.0), edit_at=at + i))
         for i in range(1, len(k)):
             at = key.find(k[:i])
             while at >= 0:
@@ -436,7 +450,7 @@ class AddressMatcher:
                     heard = norm[at:at + len(k) + 1]
                     if not any(heard.endswith(suffix) and not name.text.endswith(suffix)
                                for suffix in _PLACE_SUFFIXES):  # 润泽雅苑 is not 润泽园
-                        out.append(Mention(n, at, at + len(k) + 1, weak * INSERT_QUALITY, edited=True))
+                        out.append(Mention(n, at, at + len(k) + 1, weak * INSERT_QUALITY, edit_at=at + i + 0.5))
                     break
                 at = key.find(k[:i], at + 1)
         if len(k) >= 4:  # one sound heard as another sound (a drop and an insertion at one place)
@@ -445,7 +459,7 @@ class AddressMatcher:
                 if not any(heard.endswith(suffix) and not name.text.endswith(suffix)
                            for suffix in _PLACE_SUFFIXES):  # 润泽雅园 is not 润泽雅苑
                     out.append(Mention(n, at, at + len(k), weak * SUBSTITUTE_QUALITY.get(len(k), 0.8)
-                                       * (FIRST_DROP_FACTOR if i == 0 else 1.0), edited=True))
+                                       * (FIRST_DROP_FACTOR if i == 0 else 1.0), edit_at=at + i + 0.5))
         return [m for m in out if not any(ch.isdigit() for ch in norm[m.start:m.end])]
 
     @staticmethod
@@ -468,12 +482,12 @@ class AddressMatcher:
         return found
 
     def _with_suffix(self, m: Mention, norm: str) -> Mention:
-        """A compound name said with 小区 after it covers the 小区 too (卫生防疫站小区)."""
+        """A compound name said with 小区 after it covers the 小区 too (卫生防疫站小区), a
+        village's name its 村委会 (老刘家村村委会)."""
         name = self.index.names[m.name]
-        if name.kind == COMPOUND:
-            for suffix in _SAID_AFTER_NAMES:
-                if norm.startswith(suffix, m.end) and not name.text.endswith(suffix):
-                    return replace(m, end=m.end + len(suffix))
+        for suffix in _SAID_AFTER.get(name.kind, ()):
+            if norm.startswith(suffix, m.end) and not name.text.endswith(suffix):
+                return replace(m, end=m.end + len(suffix))
         return m
 
     def _near_number(self, window: str, number: str) -> list[int]:
@@ -622,7 +636,7 @@ class AddressMatcher:
         # 书香景园|路阳光名筑: the name is a road's here (not 的路面, 路灯 …)
         road_after = norm.startswith(_ROAD_END, end) and not norm.startswith(_ROAD_WORDS, end)
         heard_text = norm[start:end]
-        said_after = next((x for x in _SAID_AFTER_NAMES  # 北新街|生活区: not a longer name
+        said_after = next((x for x in _SAID_AFTER.get(name.kind, ())  # 北新街|生活区: not a longer name
                            if heard_text.endswith(x) and not name.text.endswith(x)), "")
         chars = set(name.text)
         # a longer heard name around this one (翠园青莲公社: 青年公社 inside 翡翠园青年公社), or

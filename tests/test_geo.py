@@ -314,6 +314,12 @@ def test_self_made_hard_set_and_real_listings(zibo):
      "淄博市沂源县张家坡镇陈家沟村育林路89号沂源县信德木制品有限公司住宅楼"),
     # a name heard half, then a building number the place really has
     ("都寺家12号楼4单元有家饭店油烟直排", "淄博市张店区马尚街道回民村新村路314号都市家园12号楼"),
+    # a village said with its 村委会: the 官 belongs to 于家官村, not to 于家村村委会 with a sound inside
+    ("我是于家官村村委会旁边的，这边路灯不亮", "淄博市临淄区朱台镇于家官村"),
+    # 方家村 said as written is not hidden by 韩家村村委会, which sounds alike (fang/hang, -ng/-n)
+    ("我是方家村村委会旁边的，这边路灯不亮", "淄博市周村区南郊镇方家村"),
+    # nor is 老刘家村 by 刘家村村委会 inside 老刘家村村委会
+    ("我是老刘家村村委会旁边的，这边路灯不亮", "淄博市临淄区齐陵街道老刘家村"),
 ])
 def test_names_heard_beside_others_or_before_numbers(zibo, said, place):
     result = zibo[1].match_uncached(said)
