@@ -8,7 +8,8 @@ ours, build_s (index build from the CSV), load_s (from the cache file) and rss_m
 
 Data sets: the dev queries on the gazetteer; the same queries plus noisy variants
 (homophones, dialect pairs, dropped characters) and invented addresses (gold NONE); the hard
-spoken sets of `geo.hardset` (build and heldout splits) and the real listing strings
+spoken sets of `geo.hardset` (build and heldout splits); everyday phrasings said clean
+(`geo.phrasings`: all, and one line per form); and the real listing strings
 (`real_listing_dev.tsv`, alone and with the district said first); and a
 room-level expansion of the gazetteer to `--rows` rows for scale, where a room of the gold
 building also counts as a hit (the matcher returns the room when one is said).
@@ -44,6 +45,7 @@ from geo.hardset import HardSetMaker, split_of  # noqa: E402
 from geo.index import AddressIndex  # noqa: E402
 from geo.matcher import AddressMatcher  # noqa: E402
 from geo.noise import noisy_queries  # noqa: E402
+from geo.phrasings import PhrasingSetMaker  # noqa: E402
 from geo.service import import_csv  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data" / "gazetteer"
@@ -164,6 +166,11 @@ def hard_sets(index: AddressIndex, listing: Path) -> dict[str, list[Query]]:
     sets = {f"hard_{split}": [Query(q.query_id, q.text, q.gold)
                               for q in HardSetMaker(index.rows, seed).make(2000, split)]
             for split, seed in (("build", 101), ("heldout", HELDOUT_SEED))}
+    # everyday phrasings, said clean (geo.phrasings): all together and form by form
+    phrased = PhrasingSetMaker(index.rows).make(150)
+    sets["phrasings"] = [Query(q.query_id, q.text, q.gold) for q in phrased]
+    for form in dict.fromkeys(q.form for q in phrased):
+        sets[f"phrasing_{form}"] = [Query(q.query_id, q.text, q.gold) for q in phrased if q.form == form]
     if listing.exists():
         sets["listing"] = read_queries(listing)
         sets["listing_with_district"] = read_queries(listing, with_district=True)
