@@ -100,6 +100,22 @@ _RELATIONS = ("斜对过", "斜对面", "对过", "对面", "附近", "旁边", 
 # a bare direction after a place (沁园小区南, 银泰城北800米, 世纪花园北门对面, 李寨村正东方向,
 # 小方家庄村东南方向, 南崮山南村西南面, 桓台一中西北角)
 _DIRECTION_AFTER = re.compile(r"正?[东西南北]{1,2}(?:$|\d|门|方向|跟前|边|角|面)|跟前")
+# ... but a place's own gate is the place (X北门的路灯, X南门口): only a relation after the
+# gate makes the place a landmark (世纪花园北门对面, X北门往东200米)
+_GATE = re.compile(r"的?(?:正?[东西南北]{1,2}门|大门|正门)口?(?:外|处|入口|出口)?的?")
+_DISTANCE = re.compile(r"\d+米")  # 北门入口100米处: a hundred metres away
+
+
+def _after_gate(rest: str) -> str:
+    """What follows a place, past its gate if the gate was said; "" when only the gate was."""
+    gate = _GATE.match(rest)
+    return rest[gate.end():] or "" if gate else rest
+
+
+def _relation_after(rest: str) -> bool:
+    """A relation word or a direction right after a place (X对面, X以北, X西南面, X北门对面)."""
+    rest = _after_gate(rest.removeprefix("的"))
+    return rest.startswith(_RELATIONS) or bool(_DIRECTION_AFTER.match(rest) or _DISTANCE.match(rest))
 LANDMARK_FACTOR = 0.3
 # Said with nothing after it, "near X" still places the caller at X (X附近有人烧垃圾); "opposite
 # X" or "west of X" does not: X is then only a candidate.
@@ -266,6 +282,9 @@ def _drop_shadowed(mentions: list[Mention], texts: dict[int, tuple[str, str]], n
                     and texts[m.name][1] == COMPOUND and texts[o.name][0] in texts[m.name][0] \
                     and texts[o.name] != texts[m.name] and not goes_on(o, m):
                 return True  # 中德亚运村 (世纪路) said clearly is not a guess at 中德亚运村河西生活区 (世纪花园)
+            if m.edited and m.start <= o.start and o.end < m.end and o.name != m.name \
+                    and (gate := _GATE.match(norm, o.end)) and m.end <= gate.end():
+                return True  # the clear name's gate (中德亚运村|北门) is not the rest of 中德亚运村北区
             if m.quality < HOMOPHONE_QUALITY and o is not m:
                 overlap = min(m.end, o.end) - max(m.start, o.start)
                 if overlap >= 0.6 * (m.end - m.start) and (o.end - o.start) >= (m.end - m.start):
@@ -455,6 +474,8 @@ class AddressMatcher:
                 at = key.find(k[:i], at + 1)
         if len(k) >= 4:  # one sound heard as another sound (a drop and an insertion at one place)
             for at, i in self._substituted(k, key):
+                if i == len(k) - 1:
+                    continue  # the last is the place word: 中德亚运村北门 is not 中德亚运村北区
                 heard = norm[at:at + len(k)]
                 if not any(heard.endswith(suffix) and not name.text.endswith(suffix)
                            for suffix in _PLACE_SUFFIXES):  # 润泽雅园 is not 润泽雅苑
@@ -631,8 +652,7 @@ class AddressMatcher:
         owned = row.level == "compound" and any(v in index.buildings.get(s.row, {}) for v in said)
         # a relation after the name makes it a landmark (X对面, X以北, X西南面); "near X" is X
         rest = norm[end:].removeprefix("的")
-        related = (rest.startswith(_RELATIONS) or bool(_DIRECTION_AFTER.match(rest))) \
-            and not rest.startswith(_NEAR)
+        related = _relation_after(rest) and not _after_gate(rest).startswith(_NEAR)
         # 书香景园|路阳光名筑: the name is a road's here (not 的路面, 路灯 …)
         road_after = norm.startswith(_ROAD_END, end) and not norm.startswith(_ROAD_WORDS, end)
         heard_text = norm[start:end]
@@ -773,10 +793,8 @@ class AddressMatcher:
     def _landmark_factor(self, m: Mention, norm: str, by_kind) -> float:
         """LANDMARK_FACTOR when a relation word follows the place and another place is
         named after it (X附近Y, X西邻Y, 区-X-Y); 1 otherwise."""
-        rest = norm[m.end:]
-        if rest.startswith("的"):
-            rest = rest[1:]
-        if not (rest.startswith(_RELATIONS) or _DIRECTION_AFTER.match(rest)):
+        rest = _after_gate(norm[m.end:].removeprefix("的"))
+        if not _relation_after(rest):
             return 1.0
         said = self.index.names[m.name].text
         later = any(o.start >= m.end and o.quality >= 0.85 and self.index.names[o.name].text != said

@@ -83,6 +83,7 @@ class PhrasingSetMaker:
             "community_committee": (self.communities, lambda r: r.community + "居委会"),
             "compound_with_xiaoqu": (self.compounds, lambda r: None if r.compound.endswith(("小区", "村"))
                                      else r.compound + "小区"),
+            "compound_gate": (self.compounds, lambda r: r.compound + rng.choice(("北门", "南门口", "东门", "大门口"))),
             "dormitory_word_swapped": (self.compounds, self._dorm_swapped),
             "building_and_unit": (self.buildings, building),
             "building_word_misheard": (self.buildings, lambda r: building(r, building_word=rng.choice(
