@@ -73,7 +73,7 @@ _SUB_DOOR = re.compile(r"(\d+)[甲乙丙丁](\d+)号")
 _SOUNDS = SoundKey()
 _NUMBER_CHARS = frozenset("0123456789" + _NUM_CHARS)
 _SPACES = re.compile(r"\s+")
-_NOT_BUILDING = "水雨气电风"  # 5号漏水 is door 5 leaking, not building 5
+_NOT_BUILDING = "水雨气电风"  # 5号漏水 is door 5 leaking, not building 5 (but 5号搂电梯 is building 5's lift)
 
 
 def _same_sound(ch: str, word: str) -> bool:
@@ -89,17 +89,21 @@ def _numbering_words(text: str) -> str:
         rest = chars[i + 1] if i + 1 < len(chars) else ""
         if _same_sound(chars[i], "号"):
             chars[i] = "号"
-            after = chars[i + 2] if i + 2 < len(chars) else ""
-            if rest and _same_sound(rest, "楼") and (rest == "楼" or not after or after not in _NOT_BUILDING):
+            leaking = rest == "漏" and i + 2 < len(chars) and chars[i + 2] in _NOT_BUILDING
+            if rest and _same_sound(rest, "楼") and not leaking:
                 chars[i + 1] = "楼"
         elif rest and _same_sound(chars[i], "单") and _same_sound(rest, "元"):
             chars[i:i + 2] = ["单", "元"]
     return "".join(chars)
 
 
+# 十十三 is a stutter (no number says 十 twice); 二二 may be 22, so digits stay
+_UNIT_STUTTER = re.compile(r"([十百千])\1+")
+
+
 def normalize(text: str) -> str:
     """Canonical form of a spoken utterance: also drops fillers and the city name."""
-    text = _numbering_words(unicodedata.normalize("NFKC", text))
+    text = _UNIT_STUTTER.sub(r"\1", _numbering_words(unicodedata.normalize("NFKC", text)))
     for filler in FILLERS:
         text = text.replace(filler, "")
     return _BARE_DOOR.sub(r"\1号", _SUB_DOOR.sub(r"\1-\2号", normalize_name(text)))

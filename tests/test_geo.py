@@ -34,6 +34,9 @@ from conftest import REPO, shared_file
     ("新元学校十四号漏二单元", "新元学校14号楼2单元"),
     ("齐盛花园 三 好 搂 二 担 元", "齐盛花园3号楼2单元"),
     ("和平路五号漏水了", "和平路5号漏水了"),  # door 5 leaking, not building 5
+    ("凤凰原著 二 十 八 号 搂电梯又坏了", "凤凰原著28号楼电梯又坏了"),  # but building 28's lift
+    ("华侨城十十三组团", "华侨城十三组团"),  # a stutter on 十; 幺二二号 stays 122号
+    ("幺二二号", "122号"),
 ])
 def test_normalize_spoken_numbers_and_fillers(spoken, written):
     assert normalize(spoken) == written
