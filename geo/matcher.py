@@ -109,13 +109,15 @@ _DISTANCE = re.compile(r"\d+米")  # 北门入口100米处: a hundred metres awa
 def _after_gate(rest: str) -> str:
     """What follows a place, past its gate if the gate was said; "" when only the gate was."""
     gate = _GATE.match(rest)
-    return rest[gate.end():] or "" if gate else rest
+    return rest[gate.end():] if gate else rest
 
 
 def _relation_after(rest: str) -> bool:
     """A relation word or a direction right after a place (X对面, X以北, X西南面, X北门对面)."""
     rest = _after_gate(rest.removeprefix("的"))
     return rest.startswith(_RELATIONS) or bool(_DIRECTION_AFTER.match(rest) or _DISTANCE.match(rest))
+
+
 LANDMARK_FACTOR = 0.3
 # Said with nothing after it, "near X" still places the caller at X (X附近有人烧垃圾); "opposite
 # X" or "west of X" does not: X is then only a candidate.
@@ -253,8 +255,8 @@ def _drop_shadowed(mentions: list[Mention], texts: dict[int, tuple[str, str]], n
         sound heard inside it."""
         text = texts[m.name][0]
         extra = (m.end - m.start) - len(text)
-        return len(text) + extra if extra > 0 and norm[m.end - extra:m.end] in _SAID_AFTER_NAMES + _SAID_AFTER_COMMUNITIES \
-            else len(text)
+        said_after = norm[m.end - extra:m.end] in _SAID_AFTER_NAMES + _SAID_AFTER_COMMUNITIES
+        return len(text) + extra if extra > 0 and said_after else len(text)
 
     def goes_on(short: Mention, longer: Mention) -> bool:
         """What was heard after the short name is how the longer name goes on, a sound perhaps
@@ -271,7 +273,9 @@ def _drop_shadowed(mentions: list[Mention], texts: dict[int, tuple[str, str]], n
             return True  # an edit across a name heard exactly (太河镇|桑杭村 is not 和尚房村)
         if m.edited and any(o.name != m.name and o.end - o.start >= 3 and o.start < m.edit_at < o.end
                             for o in exact):
-            return True  # the changed character belongs to a name heard as said (于家官村|村委会 is not 于家村村委会 with 官 inside)
+            # the changed character belongs to a name heard as said (于家官村|村委会 is not
+            # 于家村村委会 with a 官 inside)
+            return True
         for o in strong:
             # a longer name, not a name made longer by a sound it was heard with (镇刘家庄村 is
             # 鲁村镇 then 刘家庄村, not 郑家庄村 with a 刘 inside)
@@ -793,7 +797,7 @@ class AddressMatcher:
     def _landmark_factor(self, m: Mention, norm: str, by_kind) -> float:
         """LANDMARK_FACTOR when a relation word follows the place and another place is
         named after it (X附近Y, X西邻Y, 区-X-Y); 1 otherwise."""
-        rest = _after_gate(norm[m.end:].removeprefix("的"))
+        rest = norm[m.end:].removeprefix("的")
         if not _relation_after(rest):
             return 1.0
         said = self.index.names[m.name].text
@@ -801,7 +805,7 @@ class AddressMatcher:
                     for kind in (COMPOUND, COMMUNITY) for o in by_kind.get(kind, ()))
         if later:
             return LANDMARK_FACTOR
-        return 1.0 if rest.startswith(_NEAR) else BESIDE_FACTOR
+        return 1.0 if _after_gate(rest).startswith(_NEAR) else BESIDE_FACTOR
 
     @staticmethod
     def _village_gap(norm: str, end: int) -> int:
