@@ -45,6 +45,11 @@ LIVE_CALLS: weakref.WeakSet = weakref.WeakSet()
 class _Port(pj.AudioMediaPort):
     """A bridge port whose frames go to / come from Python callables."""
 
+    # Class-level defaults: PJSIP's media thread may call a port whose instance dict is
+    # already cleared (interpreter shutdown); a missing attribute there aborts the process.
+    _received: Callable[[bytes], None] | None = None
+    _wanted: Callable[[], bytes] | None = None
+
     def __init__(self, name: str, received: Callable[[bytes], None] | None = None,
                  wanted: Callable[[], bytes] | None = None):
         super().__init__()
