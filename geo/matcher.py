@@ -669,6 +669,12 @@ class AddressMatcher:
                  and o.row != s.row]
         inside_longer = any(a <= start and end <= b and (a, b) != (start, end) for a, b in spans)
         covers_other = any(start <= a and b <= end and (a, b) != (start, end) for a, b in spans)
+        # a road said clearly elsewhere (王舍路植物园, 黄河路西段) that is not this place's own:
+        # a village or community heard beside it is then often a landmark of the road's place
+        own_road = normalize_name(row.road) if row.road else ""
+        road_heard = any(m.quality == 1.0 and index.names[m.name].kind == ROAD
+                         and (m.end <= start or m.start >= end)
+                         and index.names[m.name].text != own_road for m in ranking.mentions)
         return [
             s.anchor, s.score - s.anchor, min(10.0, s.score - best_other),
             min(10.0, s.anchor - best_other_anchor),
@@ -684,7 +690,7 @@ class AddressMatcher:
             sum(1 for ch in chars if ch in heard_text) / max(1, len(chars)),
             (end - start - len(said_after)) / max(1, len(name.text)),
             related, owned, row.level == "compound" and bool(said) and not owned, road_after,
-            inside_longer, covers_other,
+            inside_longer, covers_other, road_heard,
         ]
 
     def _intersection(self, norm: str, by_kind, houses) -> tuple[Address, tuple[int, int]] | None:

@@ -351,12 +351,32 @@ def test_names_heard_beside_others_or_before_numbers(zibo, said, place):
     ("淄川区太河镇桑桑杭村有家饭店油烟直排", "淄博市淄川区太河镇桑杭村"),
     # nor does a shorter name inside it hide the long name heard with one character lost
     ("你好我这边是山东工大学瑞贤园生活区", "山东理工大学瑞贤园生活区"),
-    # the first character lost: the longer name heard explains more than the one inside it
-    ("俺家在翠园青莲公社这两天下水道返味儿", "翡翠园青年公社"),
 ])
 def test_names_heard_with_one_edit(zibo, said, place):
     result = zibo[1].match_uncached(said)
     assert result.confident and result.best.address.full_address.endswith(place), result.matches[:2]
+
+
+def test_a_long_name_heard_without_its_first_character_is_not_the_name_inside_it(zibo):
+    """翠园青年公社 is 翡翠园青年公社 with 翡 lost, not 青年公社 (another compound) with
+    noise before it: the longer name explains more of the words. Judged on every such pair of
+    the gazetteer (a name ending in another name), since one example flips between ranker fits
+    (measured 2026-12-04: 0.69-0.75 right, 0.05-0.11 the inner name, over three fits)."""
+    from collections import Counter
+    index, matcher = zibo
+    compounds = [r for r in index.rows if r.level == "compound"]
+    once = {name for name, n in Counter(r.compound for r in compounds).items() if n == 1}
+    inner_names = {name for name in once if len(name) >= 3}
+    pairs = [(r.compound, inner) for r in compounds if r.compound in once for inner in inner_names
+             if inner != r.compound and r.compound.endswith(inner) and len(r.compound) - len(inner) >= 2]
+    assert len(pairs) > 100
+    right = inner_chosen = 0
+    for name, inner in pairs:
+        result = matcher.match_uncached(f"俺家在{name[1:]}这两天下水道返味儿")
+        said = result.confident and result.best.address.compound
+        right += said == name
+        inner_chosen += said == inner
+    assert right / len(pairs) >= 0.6 and inner_chosen / len(pairs) <= 0.15, (right, inner_chosen, len(pairs))
 
 
 def test_a_name_heard_with_one_sound_wrong_is_found(zibo):
