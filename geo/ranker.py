@@ -62,7 +62,7 @@ class Ranker:
         for _ in range(self.depth):
             go_left = rows[at, self.feature[node]] <= self.threshold[node]
             node = np.where(self.leaf[node], node, np.where(go_left, self.left[node], self.right[node]))
-        raw = self.baseline + self.value[node].sum(axis=1)
+        raw = np.clip(self.baseline + self.value[node].sum(axis=1), -50.0, 50.0)  # exp stays finite
         return 1.0 / (1.0 + np.exp(-raw))
 
     @classmethod
