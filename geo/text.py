@@ -101,9 +101,14 @@ def _numbering_words(text: str) -> str:
 _UNIT_STUTTER = re.compile(r"([十百千])\1+")
 
 
+# A particle heard inside a number (二这七八号, 98的2号院) is a filler: the number runs on.
+_FILLED_NUMBER = re.compile(rf"(?<=[0-9{_NUM_CHARS}])[的呃啊嗯这那了](?=[0-9{_NUM_CHARS}])")
+
+
 def normalize(text: str) -> str:
     """Canonical form of a spoken utterance: also drops fillers and the city name."""
-    text = _UNIT_STUTTER.sub(r"\1", _numbering_words(unicodedata.normalize("NFKC", text)))
+    text = _UNIT_STUTTER.sub(r"\1", _numbering_words(
+        _FILLED_NUMBER.sub("", unicodedata.normalize("NFKC", text))))
     for filler in FILLERS:
         text = text.replace(filler, "")
     return _BARE_DOOR.sub(r"\1号", _SUB_DOOR.sub(r"\1-\2号", normalize_name(text)))

@@ -37,6 +37,10 @@ from conftest import REPO, shared_file
     ("凤凰原著 二 十 八 号 搂电梯又坏了", "凤凰原著28号楼电梯又坏了"),  # but building 28's lift
     ("华侨城十十三组团", "华侨城十三组团"),  # a stutter on 十; 幺二二号 stays 122号
     ("幺二二号", "122号"),
+    # a particle heard inside a number is a filler: the number runs on
+    ("桓公路二这七八号旁边", "桓公路278号旁边"),
+    ("槐荫路98的2号院", "槐荫路982号院"),
+    ("西关二村的三号楼", "西关二村的3号楼"),  # but not between a name's numeral and a number
 ])
 def test_normalize_spoken_numbers_and_fillers(spoken, written):
     assert normalize(spoken) == written
