@@ -66,24 +66,30 @@ class Ranker:
         return 1.0 / (1.0 + np.exp(-raw))
 
     @classmethod
-    def from_sklearn(cls, model, fitted: dict) -> "Ranker":
-        """From a fitted sklearn HistGradientBoostingClassifier (binary, numeric features)."""
+    def from_sklearn(cls, models, fitted: dict) -> "Ranker":
+        """From fitted sklearn HistGradientBoostingClassifiers (binary, numeric features): one
+        model, or several whose log-odds are averaged (their trees side by side, each leaf
+        scaled by 1/len) — fits that differ only by chance disagree on borderline words, and
+        their mean is steadier than any one of them."""
+        models = models if isinstance(models, (list, tuple)) else [models]
+        share = 1.0 / len(models)
         parts = {k: [] for k in ("feature", "threshold", "left", "right", "leaf", "value")}
         roots, offset, depth = [], 0, 0
-        for (tree,) in model._predictors:
-            nodes = tree.nodes
-            roots.append(offset)
-            parts["feature"].append(nodes["feature_idx"])
-            parts["threshold"].append(nodes["num_threshold"])
-            parts["left"].append(nodes["left"] + offset)
-            parts["right"].append(nodes["right"] + offset)
-            parts["leaf"].append(nodes["is_leaf"].astype(bool))
-            parts["value"].append(np.where(nodes["is_leaf"], nodes["value"], 0.0))
-            depth = max(depth, int(nodes["depth"].max()))
-            offset += len(nodes)
+        for model in models:
+            for (tree,) in model._predictors:
+                nodes = tree.nodes
+                roots.append(offset)
+                parts["feature"].append(nodes["feature_idx"])
+                parts["threshold"].append(nodes["num_threshold"])
+                parts["left"].append(nodes["left"] + offset)
+                parts["right"].append(nodes["right"] + offset)
+                parts["leaf"].append(nodes["is_leaf"].astype(bool))
+                parts["value"].append(np.where(nodes["is_leaf"], nodes["value"] * share, 0.0))
+                depth = max(depth, int(nodes["depth"].max()))
+                offset += len(nodes)
         arrays = {k: np.concatenate(v) for k, v in parts.items()}
-        return cls(float(np.ravel(model._baseline_prediction)[0]), np.array(roots), depth=depth,
-                   fitted=fitted, **arrays)
+        baseline = share * sum(float(np.ravel(m._baseline_prediction)[0]) for m in models)
+        return cls(baseline, np.array(roots), depth=depth, fitted=fitted, **arrays)
 
     def save(self, path: Path | None = None) -> None:
         path = path or MODEL

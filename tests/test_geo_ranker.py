@@ -28,6 +28,23 @@ def test_exported_trees_give_scikit_learns_probabilities(tmp_path):
     assert again.fitted == {"on": "test"}
 
 
+def test_several_fits_export_as_one_ranker_of_their_mean_log_odds():
+    """The shipped ranker averages fits that differ only in their early-stopping split."""
+    rng = np.random.default_rng(11)
+    features = rng.normal(size=(3000, len(FEATURES)))
+    labels = features[:, 1] - 0.7 * features[:, 4] + rng.normal(scale=0.5, size=3000) > 0
+    models = [HistGradientBoostingClassifier(max_iter=30, max_leaf_nodes=15, early_stopping=True,
+                                             random_state=state).fit(features, labels)
+              for state in range(3)]
+    ranker = Ranker.from_sklearn(models, {"on": "test"})
+    unseen = rng.normal(size=(500, len(FEATURES)))
+    mean = np.mean([m.decision_function(unseen) for m in models], axis=0)
+    assert np.allclose(ranker.probability(unseen), 1.0 / (1.0 + np.exp(-mean)))
+    assert len(ranker.roots) == sum(m.n_iter_ for m in models)
+    # not any single one of them
+    assert not np.allclose(ranker.probability(unseen), models[0].predict_proba(unseen)[:, 1])
+
+
 def test_a_bad_model_file_is_refused_with_its_path(tmp_path):
     broken = tmp_path / "ranker.json"
     broken.write_bytes(b"\x00not json")
