@@ -36,6 +36,27 @@ _BUILDING_NUM = re.compile(r"(\d+)号楼")
 _UNIT_ROOM = re.compile(r"号楼(\d)单元(\d{3,4})")
 _HOUSE_NUM = re.compile(r"(\d+(?:-\d+)?)号(?!楼(?![下上前后顶道]))")  # 719号楼下 is a door
 _DIGIT_RUN = re.compile(r"\d+")
+_DOUBLED_DIGIT = re.compile(r"(\d)\1")
+
+
+def _house_readings(norm: str) -> list[tuple[int, int, str]]:
+    """House numbers said (start, end, number), each also read with one repeated digit said
+    once: a stutter on a digit (一一六四号) makes another number. A place found only through
+    such a reading is offered, never sure (real written numbers repeat digits too: 康平街100号
+    is not 康平街10号)."""
+    out = []
+    for m in _HOUSE_NUM.finditer(norm):
+        out.append((m.start(), m.end(), m[1]))
+        for d in _DOUBLED_DIGIT.finditer(m[1]):
+            once = m[1][:d.start()] + m[1][d.start() + 1:]
+            if not once.startswith("0") and (m.start(), m.end(), once) not in out:
+                out.append((m.start(), m.end(), once))
+    return out
+
+
+def _said_number(norm: str, span: tuple[int, int]) -> str:
+    """The house number as heard at a span of _house_readings."""
+    return _HOUSE_NUM.match(norm, span[0])[1]
 # What fuzzy matching ignores: numbers (matched exactly elsewhere) and generic endings,
 # which make unrelated names look alike (西苑小区 and 东苑小区 share 苑小区).
 _NOT_CORE = re.compile(r"\d+(?:-\d+)?(?:号院|号楼|号)?|[A-Z]")
@@ -66,6 +87,7 @@ MIN_MARGIN = 0.25  # a tie with another place is not a confident match
 BUILDING_GAP = 8  # characters allowed between a compound name and its building number
 DOOR_GAP = 1  # a stray sound between a road and its door number (化北路人138号)
 W_DOOR_GAP = 1.0
+W_STUTTERED_NUMBER = 3.0  # a house number read with a repeated digit said once (1164号 → 164号)
 VILLAGE_GAP = 1  # characters allowed between a village name and its house number
 ROAD_WINDOW = 6  # characters before a house number searched for a misheard road name
 
@@ -194,6 +216,7 @@ class _Scored:
     heard: float = 0.0  # how well that name was heard (Mention.quality)
     supports: int = 0  # district / town / community / road names said that agree with the row
     conflict: bool = False  # another district or town said
+    stuttered: bool = False  # its house number read with a repeated digit said once
 
 
 @dataclass(frozen=True)
@@ -536,7 +559,7 @@ class AddressMatcher:
         """The names heard in the normalised text and every row they could mean, scored and
         in score order."""
         buildings = [(m.start(), m.end(), int(m[1])) for m in _BUILDING_NUM.finditer(norm)]
-        houses = [(m.start(), m.end(), m[1]) for m in _HOUSE_NUM.finditer(norm)]
+        houses = _house_readings(norm)
         mentions = self.mentions(norm, houses)
         index = self.index
         by_ref: dict[tuple[str, object], list[Mention]] = defaultdict(list)
@@ -598,6 +621,7 @@ class AddressMatcher:
             sure = self._rule_confidence(scored[:k])
             confident = bool(scored) and self._named_enough(scored[0], ranking.mentions) and (
                 len(scored) < 2 or scored[0].score - self._rival(scored).score >= MIN_MARGIN)
+        confident = confident and not scored[0].stuttered  # see _house_readings
         if junction is not None and confident:
             # the roads place the caller; a compound counts only when named apart from them, or
             # a house number said apart from them (联通路26号（柳泉路与联通路交汇处）)
@@ -826,6 +850,7 @@ class AddressMatcher:
         evidence: list[str] = []
         anchor = 0.0  # name evidence
         extra = 0.0  # numbers that choose among rows
+        stuttered = False
 
         def weight(m: Mention, base: float) -> float:
             return base * m.quality * (SHORT_FACTOR if index.names[m.name].short else 1.0)
@@ -875,6 +900,7 @@ class AddressMatcher:
             if gate is not None:
                 span = number_at(gate.end, houses, DOOR_GAP, lambda v: v == number)
                 anchor += weight(gate, W_ROAD_NUMBER) * (0.6 if m is not None else 1.0)
+                stuttered = _said_number(norm, span) != number
                 used += [(gate.start, gate.end), span]
                 end = max(end or 0, span[1])
                 evidence.append(f"门牌:{compound.road}{compound.house_no}")
@@ -904,6 +930,7 @@ class AddressMatcher:
             span = number_at(m.end, houses, DOOR_GAP, lambda v: v == number)
             if span[0] > m.end:
                 extra -= W_DOOR_GAP  # something heard between the road and its number
+            stuttered = _said_number(norm, span) != number
             used += [(m.start, m.end), span]
             evidence.append(f"门牌:{row.road}{row.house_no}")
         elif level in ("community", "village_house"):
@@ -926,7 +953,10 @@ class AddressMatcher:
             gap = self._village_gap(norm, m.end)
             if level == "village_house":
                 extra += W_VILLAGE_NUMBER
-                used.append(number_at(m.end, houses, gap, lambda v: True))
+                span = number_at(m.end, houses, gap, lambda v: v.isdigit() and lo <= int(v) <= hi)
+                said = _said_number(norm, span)
+                stuttered = not (said.isdigit() and lo <= int(said) <= hi)
+                used.append(span)
                 evidence.append(f"门牌:{row.house_no}")
             elif number_at(m.end, houses, gap, lambda v: True):
                 extra -= W_NUMBER_MISSING  # a house number no range holds
@@ -953,8 +983,9 @@ class AddressMatcher:
                         anchor -= W_CONFLICT[kind] * (SHORT_FACTOR if index.names[other.name].short else 1.0)
                         conflict = True
                         break
+        extra -= W_STUTTERED_NUMBER * stuttered
         return _Scored(row_i, anchor + extra, anchor, tuple(evidence), (main.start, main.end), main.name,
-                       main.quality, supports, conflict)
+                       main.quality, supports, conflict, stuttered)
 
 
 _LABEL = {DISTRICT: "区县", TOWN: "街道", COMMUNITY: "社区", ROAD: "道路"}

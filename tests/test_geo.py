@@ -383,6 +383,20 @@ def test_a_long_name_heard_without_its_first_character_is_not_the_name_inside_it
     assert right / len(pairs) >= 0.6 and inner_chosen / len(pairs) <= 0.15, (right, inner_chosen, len(pairs))
 
 
+def test_a_house_number_with_a_repeated_digit_is_offered_said_once_but_never_sure(zibo):
+    """一一六四号 may be a stutter on 一 (淄矿路164号 exists, 1164 does not): that door is
+    offered first, with ？. A written 康平街100号 the gazetteer lacks is not 康平街10号 for
+    sure either, and a number the place has as said keeps its confidence (钓鱼村339号)."""
+    matcher = zibo[1]
+    stutter = matcher.match_uncached("俺家在淄川区洪山镇淄矿路一一六四号这两天下水道返味儿")
+    assert not stutter.confident
+    assert stutter.matches[0].address.full_address.endswith("淄矿路164号"), stutter.matches[:2]
+    written = matcher.match_uncached("康平街100号")
+    assert not written.confident and written.matches[0].address.full_address.endswith("康平街10号")
+    as_said = matcher.match_uncached("你好我这边是钓鱼村三三九号")
+    assert as_said.confident and as_said.best.address.full_address.endswith("钓鱼村329-410号")
+
+
 def test_a_name_heard_with_one_sound_wrong_is_found(zibo):
     """One character heard as another in a name of four or more (园 → 那): the first candidate,
     offered with ？ — its compound 泰和花园 is as likely."""
