@@ -57,6 +57,8 @@ def _house_readings(norm: str) -> list[tuple[int, int, str]]:
 def _said_number(norm: str, span: tuple[int, int]) -> str:
     """The house number as heard at a span of _house_readings."""
     return _HOUSE_NUM.match(norm, span[0])[1]
+
+
 # What fuzzy matching ignores: numbers (matched exactly elsewhere) and generic endings,
 # which make unrelated names look alike (西苑小区 and 东苑小区 share 苑小区).
 _NOT_CORE = re.compile(r"\d+(?:-\d+)?(?:号院|号楼|号)?|[A-Z]")
