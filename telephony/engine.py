@@ -150,11 +150,19 @@ class SipEngine:
         if self._poller:
             self._poller.cancel()
         # Media ports and calls must not outlive the library: the ones still referenced are let
-        # go (their memory goes with the process), the rest are freed now.
+        # go (their memory goes with the process), the rest are freed now — after the bridge's
+        # clock is stopped (no sound device at all), so that the media thread never calls a port
+        # that is being freed (media.BRIDGE_PORTS).
         import gc
 
-        from .media import LIVE_CALLS, LIVE_PORTS
+        from .media import BRIDGE_PORTS, FREE_PORT_PAIRS, LIVE_CALLS, LIVE_PORTS
 
+        try:
+            self.endpoint.audDevManager().setNoDev()
+        except pj.Error as exc:
+            log.warning("could not stop the media clock before freeing ports: %s", exc.info())
+        BRIDGE_PORTS.clear()
+        FREE_PORT_PAIRS.clear()
         gc.collect()
         for wrapped in [*LIVE_PORTS, *LIVE_CALLS]:
             wrapped.thisown = False

@@ -40,6 +40,13 @@ def audio_format() -> pj.MediaFormatAudio:
 # destructors never run after the library is gone.
 LIVE_PORTS: weakref.WeakSet = weakref.WeakSet()
 LIVE_CALLS: weakref.WeakSet = weakref.WeakSet()
+# ... and no port is freed before then: a port freed while the bridge's clock runs can be
+# called by the media thread half-destroyed (a segfault, reproduced by dropping lines in a
+# loop). Every port is held here until engine.stop() has stopped the clock; a closed line's
+# two ports wait in FREE_PORT_PAIRS for the next line, so a process that opens and closes
+# lines does not run the bridge out of slots.
+BRIDGE_PORTS: list = []
+FREE_PORT_PAIRS: list = []
 
 
 class _Port(pj.AudioMediaPort):
@@ -56,6 +63,7 @@ class _Port(pj.AudioMediaPort):
         self._received, self._wanted = received, wanted
         self.createPort(name, audio_format())
         LIVE_PORTS.add(self)
+        BRIDGE_PORTS.append(self)
 
     def onFrameRequested(self, frame: pj.MediaFrame) -> None:
         frame.type = pj.PJMEDIA_TYPE_AUDIO
@@ -74,10 +82,24 @@ class LineAudio:
 
     def __init__(self, name: str):
         self._agent = collections.deque(maxlen=50)  # 1 s: a stalled headset must not build up delay
-        self.caller_port = _Port(f"{name}-caller", received=self._caller_frame)
-        self.agent_port = _Port(f"{name}-agent", wanted=self._agent_frame)
+        if FREE_PORT_PAIRS:
+            self.caller_port, self.agent_port = FREE_PORT_PAIRS.pop()
+        else:
+            self.caller_port, self.agent_port = _Port(f"{name}-caller"), _Port(f"{name}-agent")
         self.begin()
         self.ended = True  # until a call begins
+        self.caller_port._received = self._caller_frame
+        self.agent_port._wanted = self._agent_frame
+
+    def close(self) -> None:
+        """The line is not used again: its ports go back for the next line (see BRIDGE_PORTS)."""
+        self.end()
+        if self.caller_port is None:
+            return
+        self.caller_port._received = None
+        self.agent_port._wanted = None
+        FREE_PORT_PAIRS.append((self.caller_port, self.agent_port))
+        self.caller_port = self.agent_port = None
 
     def begin(self) -> None:
         """A new call on the line."""

@@ -268,3 +268,4 @@ class SeatPhone:
         if self.call is not None:
             self.hang_up("agent")
         self.account.shutdown()
+        self.line.close()

@@ -352,6 +352,41 @@ async def test_a_wrong_password_is_said_not_crashed(pbx):
         await phones.close()
 
 
+_LINES_IN_A_LOOP = """
+import asyncio, gc
+from telephony.engine import SipEngine
+from telephony.media import BRIDGE_PORTS, LineAudio
+
+async def main():
+    engine = SipEngine()
+    engine.start()
+    for i in range(150):
+        lines = [LineAudio(f"l{i}-{j}") for j in range(4)]
+        for a, b in zip(lines, lines[1:]):  # frames flow between them on the media thread
+            a.agent_port.startTransmit(b.caller_port)
+            b.agent_port.startTransmit(a.caller_port)
+        await asyncio.sleep(0.02)
+        for line in lines:
+            line.close()
+        del lines, a, b, line
+        gc.collect()
+    print(len(BRIDGE_PORTS))
+    await engine.stop()
+
+asyncio.run(main())
+"""
+
+
+def test_lines_opened_and_closed_while_the_bridge_runs_reuse_their_ports():
+    """A port freed while PJSIP's media thread clocks the bridge was called half-destroyed
+    (a segfault in a test worker; dropping ports in a loop reproduced it every time): closed
+    lines hand their ports to the next line, and none is freed before the clock stops."""
+    done = subprocess.run([sys.executable, "-c", _LINES_IN_A_LOOP], cwd=REPO, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["8"]  # four lines' ports, reused 150 times
+
+
 async def test_a_phone_that_closes_leaves_the_registrar(pbx, tmp_path):
     """Closing a seat's phone un-registers it (the ACD must not offer calls to a closed console)."""
     from telephony.pbx import PbxPlan, registered
