@@ -110,7 +110,10 @@ class LineAudio:
         self.ended = False
 
     def connect(self, call_audio: pj.AudioMedia) -> None:
-        """Route the call: the caller's voice to us, the agent's into the call."""
+        """Route the call: the caller's voice to us, the agent's into the call (not once the
+        line is closed: its ports serve another line)."""
+        if self.caller_port is None:
+            return
         call_audio.startTransmit(self.caller_port)
         self.agent_port.startTransmit(call_audio)
 
