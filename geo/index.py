@@ -20,7 +20,7 @@ from common.zhtext import SoundKey
 
 from .text import normalize_name
 
-CACHE_VERSION = 6
+CACHE_VERSION = 7
 ROOM_BITS = 17  # a room key is building row << 17 | unit·floor·door (5 digits)
 _HOUSE_NO = re.compile(r"^(\d+(?:-\d+)?)号$")
 _BUILDING_NO = re.compile(r"^(\d+)号楼$")
@@ -35,6 +35,8 @@ _SHORT_SUFFIXES = {
 
 
 _ADDRESS_FIELDS = tuple(f.name for f in fields(Address))
+# The words of a staff compound, interchangeable in speech (longest first: 宿舍楼 before 宿舍).
+_DORMITORY_WORDS = ("宿舍楼", "家属楼", "家属院", "家属区", "宿舍")
 # A short form that is also an everyday word names nothing: 桓公路社区 → 桓公路 is the road,
 # 路口村 → 路口 is any junction, 西北村 → 西北 a direction.
 _ROAD_END = ("路", "街", "巷", "大道", "胡同")
@@ -150,6 +152,17 @@ class AddressIndex:
                     index.village_ranges.setdefault(row.community_code, []).append((*lo_hi, i))
             if row.road:
                 add_name(row.road, ROAD, normalize_name(row.road))
+
+        # a staff compound is said with any of its words (农行家属楼 is 农行家属院 and 农行宿舍 to
+        # its residents): those forms name it too, unless another compound is really called so
+        said_names = {name.text for name in index.names if name.kind == COMPOUND}
+        for i in compound_by_code.values():
+            text = normalize_name(index.rows[i].compound)
+            stem = next((text[:-len(w)] for w in _DORMITORY_WORDS if text.endswith(w)), None)
+            if stem is not None and len(stem) >= 2:
+                for word in _DORMITORY_WORDS:
+                    if stem + word not in said_names:
+                        add_name(stem + word, COMPOUND, i)
 
         for row, i in pending_buildings:
             compound = compound_by_code.get(row.address_code[:-2] + "00")

@@ -383,6 +383,23 @@ def test_a_long_name_heard_without_its_first_character_is_not_the_name_inside_it
     assert right / len(pairs) >= 0.6 and inner_chosen / len(pairs) <= 0.15, (right, inner_chosen, len(pairs))
 
 
+def test_a_staff_compound_is_said_with_any_of_its_words(zibo):
+    """农信家属楼 said 农信家属院 (was confidently 农信小区) or 农行家属楼 said 农行家属院: the
+    dormitory words are interchangeable in speech; a compound really called by the swapped form
+    keeps its name (the index adds no form that names another compound)."""
+    index, matcher = zibo
+    for said, place in (("地址是农信家属院", "农信家属楼"), ("我是三小家属院的，想反映个事", "三小家属楼"),
+                        ("我家在财政局家属院这边路灯不亮", "财政局家属楼")):
+        result = matcher.match_uncached(said)
+        assert result.confident and result.best.address.compound == place, (said, result.matches[:2])
+    compounds = {r.compound for r in index.rows if r.level == "compound"}
+    both = sorted(n for n in compounds if n.endswith("宿舍") and n[:-2] + "家属院" in compounds)
+    assert both
+    for name in both:  # X宿舍 is not taken for X家属院 said the other way
+        result = matcher.match_uncached(f"地址是{name}")
+        assert result.matches[0].address.compound != name[:-2] + "家属院", (name, result.matches[:2])
+
+
 def test_a_house_number_with_a_repeated_digit_is_offered_said_once_but_never_sure(zibo):
     """一一六四号 may be a stutter on 一 (淄矿路164号 exists, 1164 does not): that door is
     offered first, with ？. A written 康平街100号 the gazetteer lacks is not 康平街10号 for
