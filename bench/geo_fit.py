@@ -16,13 +16,14 @@ held-out half.  Paste the values into
 `geo/matcher.py`.
 
 With `--ranker`: fits the candidate ranker (`geo.ranker`): the first candidates of every
-query of ten build-split hard sets (seeds 101, 7, 11 … 37) and of the build half of the
-listing strings, each labelled right or wrong (an ambiguous string: every candidate wrong),
-train a boosted-tree classifier (scikit-learn's HistGradientBoosting, up to 200 trees of 15
-leaves, early stopping; an invented address's candidates weigh three times); the model is
-written to `geo/data/ranker.json` and judged, beside the hand rule, on a build-split set it
-was not fitted on (seed 41) and the listing's held-out half — never on the held-out spoken
-split, which `bench/geo.py` reads once a round.  About 1.5 minutes.
+query of twenty build-split hard sets (RANKER_SEEDS) and of the build half of the listing
+strings, each labelled right or wrong (an ambiguous string: every candidate wrong), train
+five boosted-tree classifiers (scikit-learn's HistGradientBoosting, up to 200 trees of 15
+leaves, early stopping on a split that differs by random state; an invented address's
+candidates weigh three times) whose mean log-odds is the model; it is written to
+`geo/data/ranker.json` and judged, beside the hand rule, on a build-split set it was not
+fitted on (seed 41) and the listing's held-out half — never on the held-out spoken split,
+which `bench/geo.py` reads once a round.  About 2 minutes.
 """
 
 from __future__ import annotations

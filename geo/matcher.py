@@ -939,9 +939,11 @@ class AddressMatcher:
             if level == "village_house":
                 lo, hi = row.house_range
 
+                def in_range(v: str) -> bool:
+                    return v.isdigit() and lo <= int(v) <= hi
+
                 def has_number(m: Mention) -> bool:
-                    return number_at(m.end, houses, self._village_gap(norm, m.end),
-                                     lambda v: v.isdigit() and lo <= int(v) <= hi) is not None
+                    return number_at(m.end, houses, self._village_gap(norm, m.end), in_range) is not None
                 m = best(COMMUNITY, row.community_code, W_COMMUNITY, has_number)
             else:
                 m = best(COMMUNITY, row.community_code, W_COMMUNITY)
@@ -955,9 +957,8 @@ class AddressMatcher:
             gap = self._village_gap(norm, m.end)
             if level == "village_house":
                 extra += W_VILLAGE_NUMBER
-                span = number_at(m.end, houses, gap, lambda v: v.isdigit() and lo <= int(v) <= hi)
-                said = _said_number(norm, span)
-                stuttered = not (said.isdigit() and lo <= int(said) <= hi)
+                span = number_at(m.end, houses, gap, in_range)
+                stuttered = not in_range(_said_number(norm, span))
                 used.append(span)
                 evidence.append(f"门牌:{row.house_no}")
             elif number_at(m.end, houses, gap, lambda v: True):
