@@ -154,6 +154,7 @@ DROP_QUALITY = {3: 0.6, 4: 0.8}  # a name heard with one character missing, by i
 FIRST_DROP_FACTOR = 0.9  # (fitted)
 SHORT_CORE_EDIT = 0.8  # see _edited (fitted)
 INSERT_QUALITY = 0.95  # (fitted) a name heard with one extra character inside (a particle, a stray sound)
+DROP_INSERT_QUALITY = 0.6  # a name heard with one sound lost and another inside
 SUBSTITUTE_QUALITY = {4: 0.7}  # a name of four or more sounds heard with one sound wrong
 
 
@@ -396,6 +397,16 @@ class AddressMatcher:
         self._editable = {i for i, name in enumerate(index.names)  # see _edited
                           if len(name.key) >= 3 and not name.short
                           and not any(ch.isdigit() for ch in name.text)}
+        # a name of four sounds or more less one sound → the name: a drop is found even when
+        # what is left shares only common sounds with other names (崔家庄村 heard 崔庄村: 庄村
+        # is in hundreds of names, so the shared-sound shortlist misses it)
+        self._dropped: dict[str, list[int]] = defaultdict(list)
+        for n in self._editable:
+            key = index.names[n].key
+            if len(key) >= 4:
+                for variant in dict.fromkeys(key[:i] + key[i + 1:] for i in range(len(key))):
+                    self._dropped[variant].append(n)
+        self._dropped_lengths = sorted({len(v) for v in self._dropped})
         self._cores: dict[int, str] = {}  # name → sound key of its distinctive core
         self._short_stems: set[int] = set()  # names whose core less 公馆/华庭 … is under 3
         # a leading place name is not distinctive: 张店一中 is 一中 to a caller in 张店
@@ -450,11 +461,24 @@ class AddressMatcher:
                 continue  # 松岭西路161号 is not 松岭西路169号
             found[(n, aligned.dest_start)] = Mention(
                 n, aligned.dest_start, aligned.dest_end, FUZZY_FACTOR * aligned.score / 100)
-        for n, _ in grams.most_common(300):
+        shortlist = [n for n, _ in grams.most_common(300)]
+        # names that only the index of names less one sound finds: tried for that drop alone
+        # (their other edits would be guesses on common sounds: 是方家村 as 北韩家村, 北 heard 是)
+        listed, shared_count = set(shortlist), len(shortlist)
+        for length in self._dropped_lengths:
+            for i in range(len(key) - length + 1):
+                for n in self._dropped.get(key[i:i + length], ()):
+                    if n not in listed:
+                        listed.add(n)
+                        shortlist.append(n)
+        for rank, n in enumerate(shortlist):
             if n not in exact_names:
-                for m in self._edited(n, key, norm):
+                for m in self._edited(n, key, norm, drops_only=rank >= shared_count):
                     if (n, m.start) not in found or found[(n, m.start)].quality < m.quality:
                         found[(n, m.start)] = m
+        for m in self._dropped_and_inserted(key, norm):
+            if m.name not in exact_names and (m.name, m.start) not in found:
+                found[(m.name, m.start)] = m
         # roads and villages next to a house number, their names half heard (般街43号, 于村48号)
         for start, _, number in houses or ():
             window_start = max(0, start - ROAD_WINDOW)
@@ -471,7 +495,7 @@ class AddressMatcher:
         texts = {m.name: (index.names[m.name].text, index.names[m.name].kind) for m in found.values()}
         return _drop_shadowed([self._with_suffix(m, norm) for m in found.values()], texts, norm)
 
-    def _edited(self, n: int, key: str, norm: str) -> list[Mention]:
+    def _edited(self, n: int, key: str, norm: str, drops_only: bool = False) -> list[Mention]:
         """Name `n` heard with one character dropped, one extra character inside it or — four
         sounds or more — one character heard as another (新时代 → 新代, 齐盛花园 → 齐盛呃花园,
         泰和花园社区 → 泰和花那社区): exact on every other sound."""
@@ -491,6 +515,8 @@ class AddressMatcher:
             if at >= 0:
                 out.append(Mention(n, at, at + len(k) - 1,
                                    weak * drop * (FIRST_DROP_FACTOR if i == 0 else 1.0), edit_at=at + i))
+        if drops_only:
+            return [m for m in out if not any(ch.isdigit() for ch in norm[m.start:m.end])]
         for i in range(1, len(k)):
             at = key.find(k[:i])
             while at >= 0:
@@ -511,6 +537,32 @@ class AddressMatcher:
                     out.append(Mention(n, at, at + len(k), weak * SUBSTITUTE_QUALITY.get(len(k), 0.8)
                                        * (FIRST_DROP_FACTOR if i == 0 else 1.0), edit_at=at + i + 0.5))
         return [m for m in out if not any(ch.isdigit() for ch in norm[m.start:m.end])]
+
+    def _dropped_and_inserted(self, key: str, norm: str) -> list[Mention]:
+        """Names of four sounds or more heard with one sound lost and another inside (恒说星园
+        for 恒星花园, 润香来榭居 for 金润香榭居): the words less the extra sound are the name less
+        the lost one.  A sound replaced in place is `_substituted`'s."""
+        out = []
+        names = self.index.names
+        for length in self._dropped_lengths:
+            length += 1  # the name's length, and the heard span's
+            for begin in range(len(key) - length + 1):
+                heard = key[begin:begin + length]
+                for extra in range(1, length - 1):  # inside: an extra sound at an end is a drop
+                    for n in self._dropped.get(heard[:extra] + heard[extra + 1:], ()):
+                        k = names[n].key
+                        lost = next(i for i in range(len(k)) if k[:i] + k[i + 1:] == heard[:extra] + heard[extra + 1:])
+                        if len(k) != length or lost == extra:
+                            continue
+                        text = norm[begin:begin + length]
+                        if any(ch.isdigit() for ch in text) or any(
+                                text.endswith(x) and not names[n].text.endswith(x) for x in _PLACE_SUFFIXES):
+                            continue
+                        weak = SHORT_CORE_EDIT if n in self._short_stems else 1.0
+                        out.append(Mention(n, begin, begin + length, weak * DROP_INSERT_QUALITY
+                                           * (FIRST_DROP_FACTOR if lost == 0 else 1.0),
+                                           edit_at=begin + extra + 0.5))
+        return out
 
     @staticmethod
     def _substituted(k: str, key: str) -> list[tuple[int, int]]:
@@ -701,6 +753,13 @@ class AddressMatcher:
         road_heard = any(m.quality == 1.0 and index.names[m.name].kind == ROAD
                          and (m.end <= start or m.start >= end)
                          and index.names[m.name].text != own_road for m in ranking.mentions)
+        # another place named after this one (华光路南九巷|科苑小区, 博物馆|水资源管理宿舍): in a
+        # written chain the last place named is usually the address, the earlier a landmark
+        # (how well the best such name was heard)
+        name_after = max((m.quality for m in ranking.mentions
+                          if m.start >= end and m.end - m.start >= 2
+                          and index.names[m.name].kind in (COMPOUND, COMMUNITY)
+                          and index.names[m.name].text != name.text), default=0.0)
         return [
             s.anchor, s.score - s.anchor, min(10.0, s.score - best_other),
             min(10.0, s.anchor - best_other_anchor),
@@ -716,7 +775,7 @@ class AddressMatcher:
             sum(1 for ch in chars if ch in heard_text) / max(1, len(chars)),
             (end - start - len(said_after)) / max(1, len(name.text)),
             related, owned, row.level == "compound" and bool(said) and not owned, road_after,
-            inside_longer, covers_other, road_heard,
+            inside_longer, covers_other, road_heard, name_after,
         ]
 
     def _intersection(self, norm: str, by_kind, houses) -> tuple[Address, tuple[int, int]] | None:

@@ -31,7 +31,7 @@ FEATURES = (
     "conflict", "numbered", "building", "village_house", "name_before", "intersection",
     "places_heard", "log_candidates", "characters_agree", "span_ratio",
     "relation_after", "its_building_said", "unknown_building_said", "road_word_after",
-    "inside_longer", "covers_other", "road_heard",
+    "inside_longer", "covers_other", "road_heard", "name_after",
 )
 
 

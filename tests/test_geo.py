@@ -414,6 +414,24 @@ def test_a_house_number_with_a_repeated_digit_is_offered_said_once_but_never_sur
     assert as_said.confident and as_said.best.address.full_address.endswith("钓鱼村329-410号")
 
 
+def test_a_drop_is_found_when_what_is_left_sounds_like_many_names(zibo):
+    """崔家庄村 heard as 崔庄村: 庄村 ends hundreds of village names, so the shortlist of names
+    sharing the most sounds left 崔家庄村 out and the drop was never tried; the index of names
+    less one sound finds it."""
+    result = zibo[1].match_uncached("俺家在崔庄村")
+    assert "淄博市沂源县悦庄镇崔家庄村" in [m.address.full_address for m in result.matches[:3]], \
+        result.matches[:3]
+
+
+def test_the_ranker_reads_a_place_named_after_a_candidate(zibo):
+    """华光路南九巷科苑小区: the road-named compound 华光路南九巷 has 科苑小区 named after it (in a
+    written chain the last place is usually the address); the place named last has none."""
+    from geo.ranker import FEATURES
+    after = FEATURES.index("name_after")
+    features = {a.compound: f[after] for a, f in zibo[1].candidate_features("华光路南九巷科苑小区")}
+    assert features["华光路南九巷"] == 1.0 and features["科苑小区"] == 0.0, features
+
+
 def test_a_name_heard_with_one_sound_wrong_is_found(zibo):
     """One character heard as another in a name of four or more (园 → 那): the first candidate,
     offered with ？ — its compound 泰和花园 is as likely."""
