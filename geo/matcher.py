@@ -154,6 +154,8 @@ DROP_QUALITY = {3: 0.6, 4: 0.8}  # a name heard with one character missing, by i
 FIRST_DROP_FACTOR = 0.9  # (fitted)
 SHORT_CORE_EDIT = 0.8  # see _edited (fitted)
 INSERT_QUALITY = 0.95  # (fitted) a name heard with one extra character inside (a particle, a stray sound)
+DROP, INSERT, SUBSTITUTE = "drop", "insert", "substitute"  # the edits _edited tries
+EDITS = frozenset((DROP, INSERT, SUBSTITUTE))
 DROP_INSERT_QUALITY = 0.6  # a name heard with one sound lost and another inside
 SUBSTITUTE_QUALITY = {4: 0.7}  # a name of four or more sounds heard with one sound wrong
 
@@ -274,7 +276,15 @@ def _drop_shadowed(mentions: list[Mention], texts: dict[int, tuple[str, str]], n
     and fuzzy matches over a span where a name was heard clearly."""
     # a name guessed through an edit is never strong: it must not hide what was heard as said
     strong = [m for m in mentions if m.quality >= HOMOPHONE_QUALITY and m.end - m.start >= 3 and not m.edited]
-    exact = [m for m in mentions if m.quality == 1.0]
+
+    def across(a: Mention, b: Mention) -> bool:
+        return a.start < b.start < a.end < b.end or b.start < a.start < b.end < a.end
+
+    # two sounds heard across a longer name said clearly are not a name (敬仲镇|东苇说村: 镇东,
+    # a village's short form, is the town's 镇 and the next word's 东)
+    stray = {id(m) for m in mentions
+             if m.end - m.start == 2 and not m.edited and any(across(m, o) for o in strong)}
+    exact = [m for m in mentions if m.quality == 1.0 and id(m) not in stray]
 
     def said_length(m: Mention) -> int:
         """The name's length with the 小区 / 生活区 said after it (北新街|生活区), not with a
@@ -294,8 +304,9 @@ def _drop_shadowed(mentions: list[Mention], texts: dict[int, tuple[str, str]], n
         return longer.end > short.end and bool(rest) and after[:1] in rest[:2]
 
     def shadowed(m: Mention) -> bool:
-        if m.edited and any(o.start < m.start < o.end < m.end or m.start < o.start < m.end < o.end
-                            for o in exact):
+        if id(m) in stray:
+            return True
+        if m.edited and any(across(m, o) for o in exact):
             return True  # an edit across a name heard exactly (太河镇|桑杭村 is not 和尚房村)
         if m.edited and any(o.name != m.name and o.end - o.start >= 3 and o.start < m.edit_at < o.end
                             for o in exact):
@@ -397,16 +408,19 @@ class AddressMatcher:
         self._editable = {i for i, name in enumerate(index.names)  # see _edited
                           if len(name.key) >= 3 and not name.short
                           and not any(ch.isdigit() for ch in name.text)}
-        # a name of four sounds or more less one sound → the name: a drop is found even when
-        # what is left shares only common sounds with other names (崔家庄村 heard 崔庄村: 庄村
-        # is in hundreds of names, so the shared-sound shortlist misses it)
+        # the names by their sounds, and (four sounds or more) by their sounds less one: an edit
+        # is found even when what was heard shares only common sounds with the name (崔家庄村
+        # heard 崔庄村, 韩家村 heard 韩来家村: 庄村 and 家村 end hundreds of names, so the
+        # shared-sound shortlist misses them) — see _reached_by_deletions
+        self._by_key: dict[str, list[int]] = defaultdict(list)
         self._dropped: dict[str, list[int]] = defaultdict(list)
-        for n in self._editable:
+        for n in sorted(self._editable):
             key = index.names[n].key
+            self._by_key[key].append(n)
             if len(key) >= 4:
                 for variant in dict.fromkeys(key[:i] + key[i + 1:] for i in range(len(key))):
                     self._dropped[variant].append(n)
-        self._dropped_lengths = sorted({len(v) for v in self._dropped})
+        self._edit_lengths = sorted({len(v) for v in self._dropped} | {len(k) for k in self._by_key})
         self._cores: dict[int, str] = {}  # name → sound key of its distinctive core
         self._short_stems: set[int] = set()  # names whose core less 公馆/华庭 … is under 3
         # a leading place name is not distinctive: 张店一中 is 一中 to a caller in 张店
@@ -461,22 +475,19 @@ class AddressMatcher:
                 continue  # 松岭西路161号 is not 松岭西路169号
             found[(n, aligned.dest_start)] = Mention(
                 n, aligned.dest_start, aligned.dest_end, FUZZY_FACTOR * aligned.score / 100)
-        shortlist = [n for n, _ in grams.most_common(300)]
-        # names that only the index of names less one sound finds: tried for that drop alone
-        # (their other edits would be guesses on common sounds: 是方家村 as 北韩家村, 北 heard 是)
-        listed, shared_count = set(shortlist), len(shortlist)
-        for length in self._dropped_lengths:
-            for i in range(len(key) - length + 1):
-                for n in self._dropped.get(key[i:i + length], ()):
-                    if n not in listed:
-                        listed.add(n)
-                        shortlist.append(n)
-        for rank, n in enumerate(shortlist):
+        reached, both = self._reached_by_deletions(key, norm)
+        # the shortlist's names are tried for every edit; names only the deletions reached, for
+        # the edit that reached them (their other edits would be guesses on common sounds:
+        # 是方家村 as 北韩家村 with 北 heard 是)
+        edits = {n: EDITS for n, _ in grams.most_common(300)}
+        for n, kinds in reached.items():
+            edits.setdefault(n, kinds)
+        for n, kinds in edits.items():
             if n not in exact_names:
-                for m in self._edited(n, key, norm, drops_only=rank >= shared_count):
+                for m in self._edited(n, key, norm, kinds):
                     if (n, m.start) not in found or found[(n, m.start)].quality < m.quality:
                         found[(n, m.start)] = m
-        for m in self._dropped_and_inserted(key, norm):
+        for m in both:
             if m.name not in exact_names and (m.name, m.start) not in found:
                 found[(m.name, m.start)] = m
         # roads and villages next to a house number, their names half heard (般街43号, 于村48号)
@@ -495,7 +506,7 @@ class AddressMatcher:
         texts = {m.name: (index.names[m.name].text, index.names[m.name].kind) for m in found.values()}
         return _drop_shadowed([self._with_suffix(m, norm) for m in found.values()], texts, norm)
 
-    def _edited(self, n: int, key: str, norm: str, drops_only: bool = False) -> list[Mention]:
+    def _edited(self, n: int, key: str, norm: str, kinds: frozenset[str] = EDITS) -> list[Mention]:
         """Name `n` heard with one character dropped, one extra character inside it or — four
         sounds or more — one character heard as another (新时代 → 新代, 齐盛花园 → 齐盛呃花园,
         泰和花园社区 → 泰和花那社区): exact on every other sound."""
@@ -510,14 +521,12 @@ class AddressMatcher:
         drop = DROP_QUALITY.get(len(k), 0.85)
         # without the first sound, weaker (光生活区 is also 华光生活区); a three-sound name
         # never loses its last (路口村 is not 路口, the short forms that say nothing are left out)
-        for i in range(len(k) - (len(k) == 3)):
+        for i in range(len(k) - (len(k) == 3)) if DROP in kinds else ():
             at = key.find(k[:i] + k[i + 1:])
             if at >= 0:
                 out.append(Mention(n, at, at + len(k) - 1,
                                    weak * drop * (FIRST_DROP_FACTOR if i == 0 else 1.0), edit_at=at + i))
-        if drops_only:
-            return [m for m in out if not any(ch.isdigit() for ch in norm[m.start:m.end])]
-        for i in range(1, len(k)):
+        for i in range(1, len(k)) if INSERT in kinds else ():
             at = key.find(k[:i])
             while at >= 0:
                 if key.startswith(k[i:], at + i + 1):
@@ -527,7 +536,7 @@ class AddressMatcher:
                         out.append(Mention(n, at, at + len(k) + 1, weak * INSERT_QUALITY, edit_at=at + i + 0.5))
                     break
                 at = key.find(k[:i], at + 1)
-        if len(k) >= 4:  # one sound heard as another sound (a drop and an insertion at one place)
+        if len(k) >= 4 and SUBSTITUTE in kinds:  # one sound heard as another (a drop and an insertion at one place)
             for at, i in self._substituted(k, key):
                 if i == len(k) - 1:
                     continue  # the last is the place word: 中德亚运村北门 is not 中德亚运村北区
@@ -538,31 +547,39 @@ class AddressMatcher:
                                        * (FIRST_DROP_FACTOR if i == 0 else 1.0), edit_at=at + i + 0.5))
         return [m for m in out if not any(ch.isdigit() for ch in norm[m.start:m.end])]
 
-    def _dropped_and_inserted(self, key: str, norm: str) -> list[Mention]:
-        """Names of four sounds or more heard with one sound lost and another inside (恒说星园
-        for 恒星花园, 润香来榭居 for 金润香榭居): the words less the extra sound are the name less
-        the lost one.  A sound replaced in place is `_substituted`'s."""
-        out = []
+    def _reached_by_deletions(self, key: str, norm: str) -> tuple[dict[int, frozenset[str]], list[Mention]]:
+        """The names that the heard sounds, or the heard sounds less one inside, are exactly —
+        as they are or less one sound: a name heard with a sound lost (崔庄村), with one extra
+        inside (韩来家村), and with both (恒说星园 for 恒星花园, 润香来榭居 for 金润香榭居: found
+        here, as a mention; a sound replaced in place is `_substituted`'s)."""
+        reached: dict[int, set[str]] = defaultdict(set)
+        both = []
         names = self.index.names
-        for length in self._dropped_lengths:
-            length += 1  # the name's length, and the heard span's
+        for length in self._edit_lengths:
             for begin in range(len(key) - length + 1):
-                heard = key[begin:begin + length]
-                for extra in range(1, length - 1):  # inside: an extra sound at an end is a drop
-                    for n in self._dropped.get(heard[:extra] + heard[extra + 1:], ()):
-                        k = names[n].key
-                        lost = next(i for i in range(len(k)) if k[:i] + k[i + 1:] == heard[:extra] + heard[extra + 1:])
-                        if len(k) != length or lost == extra:
-                            continue
-                        text = norm[begin:begin + length]
-                        if any(ch.isdigit() for ch in text) or any(
-                                text.endswith(x) and not names[n].text.endswith(x) for x in _PLACE_SUFFIXES):
-                            continue
-                        weak = SHORT_CORE_EDIT if n in self._short_stems else 1.0
-                        out.append(Mention(n, begin, begin + length, weak * DROP_INSERT_QUALITY
-                                           * (FIRST_DROP_FACTOR if lost == 0 else 1.0),
-                                           edit_at=begin + extra + 0.5))
-        return out
+                for n in self._dropped.get(key[begin:begin + length], ()):
+                    reached[n].add(DROP)
+                wider = key[begin:begin + length + 1]
+                for extra in range(1, length) if len(wider) > length else ():  # an end: a drop
+                    less = wider[:extra] + wider[extra + 1:]
+                    for n in self._by_key.get(less, ()):
+                        reached[n].add(INSERT)
+                    for n in self._dropped.get(less, ()):
+                        if (m := self._lost_and_extra(n, begin, extra, less, norm)) is not None:
+                            both.append(m)
+        return {n: frozenset(kinds) for n, kinds in reached.items()}, both
+
+    def _lost_and_extra(self, n: int, begin: int, extra: int, less: str, norm: str) -> Mention | None:
+        name = self.index.names[n]
+        k = name.key
+        lost = next(i for i in range(len(k)) if k[:i] + k[i + 1:] == less)
+        text = norm[begin:begin + len(k)]
+        if lost == extra or any(ch.isdigit() for ch in text) or any(
+                text.endswith(x) and not name.text.endswith(x) for x in _PLACE_SUFFIXES):
+            return None
+        weak = SHORT_CORE_EDIT if n in self._short_stems else 1.0
+        return Mention(n, begin, begin + len(k), weak * DROP_INSERT_QUALITY
+                       * (FIRST_DROP_FACTOR if lost == 0 else 1.0), edit_at=begin + extra + 0.5)
 
     @staticmethod
     def _substituted(k: str, key: str) -> list[tuple[int, int]]:
