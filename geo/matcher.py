@@ -281,9 +281,12 @@ def _drop_shadowed(mentions: list[Mention], texts: dict[int, tuple[str, str]], n
         return a.start < b.start < a.end < b.end or b.start < a.start < b.end < a.end
 
     # two sounds heard across a longer name said clearly are not a name (敬仲镇|东苇说村: 镇东,
-    # a village's short form, is the town's 镇 and the next word's 东)
-    stray = {id(m) for m in mentions
-             if m.end - m.start == 2 and not m.edited and any(across(m, o) for o in strong)}
+    # a village's short form, is the town's 镇 and the next word's 东), nor is a name only heard
+    # alike across one (池上镇|家村: 镇家村 is not 郑家村)
+    said = [o for o in strong if o.quality == 1.0]
+    alike = SHORT_HOMOPHONE_QUALITY[3]  # a homophone of three sounds or more, not a fuzzy guess
+    stray = {id(m) for m in mentions if not m.edited and (m.end - m.start == 2 or alike <= m.quality < 1.0)
+             and any(across(m, o) for o in (strong if m.end - m.start == 2 else said))}
     exact = [m for m in mentions if m.quality == 1.0 and id(m) not in stray]
 
     def said_length(m: Mention) -> int:
@@ -488,7 +491,8 @@ class AddressMatcher:
                     if (n, m.start) not in found or found[(n, m.start)].quality < m.quality:
                         found[(n, m.start)] = m
         for m in both:
-            if m.name not in exact_names and (m.name, m.start) not in found:
+            if m.name not in exact_names and ((m.name, m.start) not in found
+                                              or found[(m.name, m.start)].quality < m.quality):
                 found[(m.name, m.start)] = m
         # roads and villages next to a house number, their names half heard (般街43号, 于村48号)
         for start, _, number in houses or ():
@@ -772,10 +776,12 @@ class AddressMatcher:
                          and index.names[m.name].text != own_road for m in ranking.mentions)
         # another place named after this one (华光路南九巷|科苑小区, 博物馆|水资源管理宿舍): in a
         # written chain the last place named is usually the address, the earlier a landmark
-        # (how well the best such name was heard)
+        # (how well the best such name was heard; not a short form — 东门 after 江南豪庭 is its
+        # gate, not 东门村)
         name_after = max((m.quality for m in ranking.mentions
                           if m.start >= end and m.end - m.start >= 2
                           and index.names[m.name].kind in (COMPOUND, COMMUNITY)
+                          and not index.names[m.name].short
                           and index.names[m.name].text != name.text), default=0.0)
         return [
             s.anchor, s.score - s.anchor, min(10.0, s.score - best_other),
