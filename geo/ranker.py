@@ -66,38 +66,32 @@ class Ranker:
         return 1.0 / (1.0 + np.exp(-raw))
 
     @classmethod
-    def from_sklearn(cls, models, fitted: dict) -> "Ranker":
-        """From fitted sklearn HistGradientBoostingClassifiers (binary, numeric features): one
-        model, or several whose log-odds are averaged (their trees side by side, each leaf
-        scaled by 1/len) — fits that differ only by chance disagree on borderline words, and
-        their mean is steadier than any one of them."""
-        models = models if isinstance(models, (list, tuple)) else [models]
-        share = 1.0 / len(models)
+    def from_sklearn(cls, model, fitted: dict) -> "Ranker":
+        """From a fitted sklearn HistGradientBoostingClassifier (binary, numeric features)."""
         parts = {k: [] for k in ("feature", "threshold", "left", "right", "leaf", "value")}
         roots, offset, depth = [], 0, 0
-        for model in models:
-            for (tree,) in model._predictors:
-                nodes = tree.nodes
-                roots.append(offset)
-                parts["feature"].append(nodes["feature_idx"])
-                parts["threshold"].append(nodes["num_threshold"])
-                parts["left"].append(nodes["left"] + offset)
-                parts["right"].append(nodes["right"] + offset)
-                parts["leaf"].append(nodes["is_leaf"].astype(bool))
-                parts["value"].append(np.where(nodes["is_leaf"], nodes["value"] * share, 0.0))
-                depth = max(depth, int(nodes["depth"].max()))
-                offset += len(nodes)
+        for (tree,) in model._predictors:
+            nodes = tree.nodes
+            roots.append(offset)
+            parts["feature"].append(nodes["feature_idx"])
+            parts["threshold"].append(nodes["num_threshold"])
+            parts["left"].append(nodes["left"] + offset)
+            parts["right"].append(nodes["right"] + offset)
+            parts["leaf"].append(nodes["is_leaf"].astype(bool))
+            parts["value"].append(np.where(nodes["is_leaf"], nodes["value"], 0.0))
+            depth = max(depth, int(nodes["depth"].max()))
+            offset += len(nodes)
         arrays = {k: np.concatenate(v) for k, v in parts.items()}
-        baseline = share * sum(float(np.ravel(m._baseline_prediction)[0]) for m in models)
+        baseline = float(np.ravel(model._baseline_prediction)[0])
         return cls(baseline, np.array(roots), depth=depth, fitted=fitted, **arrays)
 
     def save(self, path: Path | None = None) -> None:
         path = path or MODEL
         doc = {"features": list(FEATURES), "baseline": self.baseline, "depth": self.depth,
                "fitted": self.fitted, "roots": self.roots.tolist(),
-               "feature": self.feature.tolist(), "threshold": [round(float(t), 6) for t in self.threshold],
+               "feature": self.feature.tolist(), "threshold": [float(t) for t in self.threshold],
                "left": self.left.tolist(), "right": self.right.tolist(),
-               "leaf": self.leaf.astype(int).tolist(), "value": [round(float(v), 6) for v in self.value]}
+               "leaf": self.leaf.astype(int).tolist(), "value": [float(v) for v in self.value]}
         path.write_text(json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
 
     @classmethod
