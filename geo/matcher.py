@@ -558,7 +558,6 @@ class AddressMatcher:
         here, as a mention; a sound replaced in place is `_substituted`'s)."""
         reached: dict[int, set[str]] = defaultdict(set)
         both = []
-        names = self.index.names
         for length in self._edit_lengths:
             for begin in range(len(key) - length + 1):
                 for n in self._dropped.get(key[begin:begin + length], ()):
@@ -574,6 +573,9 @@ class AddressMatcher:
         return {n: frozenset(kinds) for n, kinds in reached.items()}, both
 
     def _lost_and_extra(self, n: int, begin: int, extra: int, less: str, norm: str) -> Mention | None:
+        """Name `n` heard at `begin` with the sound at `extra` inside it extra and one of its
+        own lost (`less`: the words without the extra sound) — unless the two are one sound
+        replaced, or the words run on into another place word (as for one insertion)."""
         name = self.index.names[n]
         k = name.key
         lost = next(i for i in range(len(k)) if k[:i] + k[i + 1:] == less)
