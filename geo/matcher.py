@@ -698,7 +698,7 @@ class AddressMatcher:
             sure = self._rule_confidence(scored[:k])
             confident = bool(scored) and self._named_enough(scored[0], ranking.mentions) and (
                 len(scored) < 2 or scored[0].score - self._rival(scored).score >= MIN_MARGIN)
-        confident = confident and not scored[0].stuttered  # see _house_readings
+        confident = confident and not scored[0].stuttered and not self._two_sounds_alike(scored[0])
         if junction is not None and confident:
             # the roads place the caller; a compound counts only when named apart from them, or
             # a house number said apart from them (联通路26号（柳泉路与联通路交汇处）)
@@ -871,6 +871,13 @@ class AddressMatcher:
             if not self._same_place(s.row, scored[0].row):
                 return s
         return _Scored(-1, float("-inf"), 0.0, ())
+
+    def _two_sounds_alike(self, s: _Scored) -> bool:
+        """Named only by a two-character short form heard as other characters of its sound (商东
+        for 山东, 站家 for 昝家): two sounds alike are often just other words, whatever else agrees
+        (a repeated digit read once is likewise never sure: see _house_readings)."""
+        name = self.index.names[s.place_name]
+        return name.short and len(name.text) == 2 and s.heard < 1.0
 
     def _namesake(self, scored: list[_Scored]) -> bool:
         """Another place of the same name explains the words exactly as well (two 袁家村 in
