@@ -424,6 +424,9 @@ class AddressMatcher:
                 for variant in dict.fromkeys(key[:i] + key[i + 1:] for i in range(len(key))):
                     self._dropped[variant].append(n)
         self._edit_lengths = sorted({len(v) for v in self._dropped} | {len(k) for k in self._by_key})
+        # the first two sounds of every key of the two indexes: where the words start no such pair
+        # (nor with one sound skipped) nothing is looked up, which keeps a long text cheap
+        self._edit_starts = {k[:2] for k in (*self._by_key, *self._dropped)}
         self._cores: dict[int, str] = {}  # name → sound key of its distinctive core
         self._short_stems: set[int] = set()  # names whose core less 公馆/华庭 … is under 3
         # a leading place name is not distinctive: 张店一中 is 一中 to a caller in 张店
@@ -558,12 +561,19 @@ class AddressMatcher:
         here, as a mention; a sound replaced in place is `_substituted`'s)."""
         reached: dict[int, set[str]] = defaultdict(set)
         both = []
+        starts = self._edit_starts
+        as_heard = [key[i:i + 2] in starts for i in range(len(key))]
+        one_skipped = [key[i] + key[i + 2:i + 3] in starts for i in range(len(key))]
         for length in self._edit_lengths:
             for begin in range(len(key) - length + 1):
-                for n in self._dropped.get(key[begin:begin + length], ()):
+                if not (as_heard[begin] or one_skipped[begin]):
+                    continue
+                for n in self._dropped.get(key[begin:begin + length], ()) if as_heard[begin] else ():
                     reached[n].add(DROP)
                 wider = key[begin:begin + length + 1]
                 for extra in range(1, length) if len(wider) > length else ():  # an end: a drop
+                    if not (one_skipped[begin] if extra == 1 else as_heard[begin]):
+                        continue  # what is left does not start as any key does
                     less = wider[:extra] + wider[extra + 1:]
                     for n in self._by_key.get(less, ()):
                         reached[n].add(INSERT)
