@@ -101,6 +101,12 @@ _PLACE_SUFFIXES = ("花园", "家园", "华庭", "雅苑", "名邸", "府邸", "
                    "大道", "路", "街", "巷", "胡同", "苑", "园", "府", "庭", "居", "城", "湾")
 
 
+def _other_place_word(heard: str, name: str) -> bool:
+    """The words heard for an edited name end in a place word the name lacks: another place
+    (润泽雅苑 is not 润泽园 with 雅 inside)."""
+    return any(heard.endswith(word) and not name.endswith(word) for word in _PLACE_SUFFIXES)
+
+
 _SAID_AFTER_NAMES = ("小区", "生活区", "家属院")
 # and after a village or community name, its committee (老刘家村|村委会, 莲池社区|居委会)
 _SAID_AFTER_COMMUNITIES = ("村委会", "居委会", "委会")
@@ -488,14 +494,10 @@ class AddressMatcher:
         edits = {n: EDITS for n, _ in grams.most_common(300)}
         for n, kinds in reached.items():
             edits.setdefault(n, kinds)
-        for n, kinds in edits.items():
-            if n not in exact_names:
-                for m in self._edited(n, key, norm, kinds):
-                    if (n, m.start) not in found or found[(n, m.start)].quality < m.quality:
-                        found[(n, m.start)] = m
-        for m in both:
-            if m.name not in exact_names and ((m.name, m.start) not in found
-                                              or found[(m.name, m.start)].quality < m.quality):
+        guessed = [m for n, kinds in edits.items() if n not in exact_names
+                   for m in self._edited(n, key, norm, kinds)]
+        for m in guessed + [m for m in both if m.name not in exact_names]:
+            if (m.name, m.start) not in found or found[(m.name, m.start)].quality < m.quality:
                 found[(m.name, m.start)] = m
         # roads and villages next to a house number, their names half heard (般街43号, 于村48号)
         for start, _, number in houses or ():
@@ -537,9 +539,7 @@ class AddressMatcher:
             at = key.find(k[:i])
             while at >= 0:
                 if key.startswith(k[i:], at + i + 1):
-                    heard = norm[at:at + len(k) + 1]
-                    if not any(heard.endswith(suffix) and not name.text.endswith(suffix)
-                               for suffix in _PLACE_SUFFIXES):  # 润泽雅苑 is not 润泽园
+                    if not _other_place_word(norm[at:at + len(k) + 1], name.text):
                         out.append(Mention(n, at, at + len(k) + 1, weak * INSERT_QUALITY, edit_at=at + i + 0.5))
                     break
                 at = key.find(k[:i], at + 1)
@@ -547,9 +547,7 @@ class AddressMatcher:
             for at, i in self._substituted(k, key):
                 if i == len(k) - 1:
                     continue  # the last is the place word: 中德亚运村北门 is not 中德亚运村北区
-                heard = norm[at:at + len(k)]
-                if not any(heard.endswith(suffix) and not name.text.endswith(suffix)
-                           for suffix in _PLACE_SUFFIXES):  # 润泽雅园 is not 润泽雅苑
+                if not _other_place_word(norm[at:at + len(k)], name.text):  # 润泽雅园 is not 润泽雅苑
                     out.append(Mention(n, at, at + len(k), weak * SUBSTITUTE_QUALITY.get(len(k), 0.8)
                                        * (FIRST_DROP_FACTOR if i == 0 else 1.0), edit_at=at + i + 0.5))
         return [m for m in out if not any(ch.isdigit() for ch in norm[m.start:m.end])]
@@ -590,8 +588,7 @@ class AddressMatcher:
         k = name.key
         lost = next(i for i in range(len(k)) if k[:i] + k[i + 1:] == less)
         text = norm[begin:begin + len(k)]
-        if lost == extra or any(ch.isdigit() for ch in text) or any(
-                text.endswith(x) and not name.text.endswith(x) for x in _PLACE_SUFFIXES):
+        if lost == extra or any(ch.isdigit() for ch in text) or _other_place_word(text, name.text):
             return None
         weak = SHORT_CORE_EDIT if n in self._short_stems else 1.0
         return Mention(n, begin, begin + len(k), weak * DROP_INSERT_QUALITY
