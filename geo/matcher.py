@@ -193,6 +193,15 @@ class AddressMatch:
         return self.address.level
 
 
+# Why no answer is sure — it tells the agent what to ask next (console: the address pane).
+NAMESAKE = "namesake"  # the first place shares its name with another offered: ask which district/town
+NOT_FOUND = "not_found"  # nothing in the gazetteer is like the words: have the address said again
+UNSURE = "unsure"  # candidates, none sure: read the first back to the caller
+# Below this probability the best candidate is no real match: on self-made sets no fit saw, four in
+# five such queries named an address the gazetteer does not have (README, doubts).
+NOT_FOUND_P = 0.01
+
+
 @dataclass(frozen=True)
 class MatchResult:
     text: str
@@ -201,6 +210,7 @@ class MatchResult:
     confident: bool
     elapsed_ms: float
     intersection: Address | None = None  # 柳泉路与政通路交叉口: two roads, placed by town
+    doubt: str = ""  # when not confident: NAMESAKE, NOT_FOUND or UNSURE
 
     @property
     def best(self) -> AddressMatch | None:
@@ -722,7 +732,8 @@ class AddressMatcher:
             matches.append(AddressMatch(address, round(s.score, 2), round(confidence, 3), s.evidence))
         return MatchResult(text, norm, tuple(matches), confident,
                            (time.perf_counter() - started) * 1000,
-                           junction[0] if junction else None)
+                           junction[0] if junction else None,
+                           "" if confident else UNSURE if junction else self._doubt(scored[:k], sure))
 
     def candidate_features(self, text: str) -> list[tuple[Address, list[float]]]:
         """The first RERANK candidates in score order, each with what the ranker reads about
@@ -885,6 +896,21 @@ class AddressMatcher:
         (a repeated digit read once is likewise never sure: see _house_readings)."""
         name = self.index.names[s.place_name]
         return name.short and len(name.text) == 2 and s.heard < 1.0
+
+    def _doubt(self, shown: list[_Scored], sure: list[float]) -> str:
+        """Why the first of the shown candidates is not sure (see NAMESAKE …)."""
+        if not shown or sure[0] < NOT_FOUND_P:
+            return NOT_FOUND
+        first = shown[0]
+        # only a name said as it is spelt or sounds: one reached through an edit is as often some
+        # other place heard badly, and "which district?" is then the wrong question
+        said = first.place_name >= 0 and first.heard >= 0.9
+        name = self.index.names[first.place_name].text if said else None
+        if name and any(s.place_name >= 0 and self.index.names[s.place_name].text == name
+                        and self.index.rows[s.row].community_code != self.index.rows[first.row].community_code
+                        for s in shown[1:]):
+            return NAMESAKE
+        return UNSURE
 
     def _namesake(self, scored: list[_Scored]) -> bool:
         """Another place of the same name explains the words exactly as well (two 袁家村 in

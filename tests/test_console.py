@@ -300,6 +300,7 @@ async def test_a_road_intersection_is_a_ticket_address_routed_by_its_town(consol
         assert first.level == "intersection" and first.town == "车站街道"
         options = app.query_one("#address-options")
         assert "路口" in str(options.get_option_at_index(0).prompt)
+        assert "地址库中没有" not in str(app.query_one("#address-doubt").content)  # the roads were found
         await pilot.press("f5")
         await pilot.pause(0.2)
         assert "柳泉路与西六路交叉口" in str(app.query_one("#address-confirmed").content)
@@ -315,6 +316,32 @@ async def test_a_road_intersection_is_a_ticket_address_routed_by_its_town(consol
         assert ticket["unit_code"] == await routed_unit(conn, "370303", "370303001", ticket["category_code"])
     finally:
         await conn.close()
+
+
+async def test_the_address_pane_says_why_no_address_is_sure(console_ctx):
+    """Not sure, the pane says what to ask next (the address again when nothing in the
+    gazetteer is like it); a sure address hides the hint."""
+    ctx = await console_ctx(model=False)
+    app = AgentConsole(ctx)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await wait_for(pilot, lambda: app.session.state == "就绪")
+        hint = app.query_one("#address-doubt")
+        assert not hint.display
+
+        async def search(text: str) -> None:
+            app.query_one("#address-search").value = ""
+            await pilot.press("ctrl+f")
+            for key in text:
+                await pilot.press(key)
+            await pilot.press("enter")
+            await pilot.pause(0.3)
+
+        await search("萨克斯风宫殿")
+        await wait_for(pilot, lambda: hint.display)
+        assert "地址库中没有相符的地址" in str(hint.content)
+        await search("松龄花园三号楼")
+        await wait_for(pilot, lambda: not hint.display)
+        assert "松龄花园3号楼" in str(app.query_one("#address-options").get_option_at_index(0).prompt)
 
 
 async def test_the_ticket_form_from_the_keyboard(console_ctx, dsn):

@@ -10,7 +10,7 @@ import pytest
 from geo.evaluate import NONE, Query, evaluate, matcher_predict, read_queries
 from geo.gazetteer import GazetteerError, read_csv
 from geo.index import AddressIndex
-from geo.matcher import AddressMatcher
+from geo.matcher import NAMESAKE, NOT_FOUND, UNSURE, AddressMatcher
 from geo.noise import noisy_queries
 from geo.service import DEMO_GAZETTEER, AddressTracker, load_index
 from geo.service import import_csv
@@ -535,4 +535,30 @@ def test_namesakes_that_explain_the_words_alike_are_never_confident(zibo):
     result = matcher.match_uncached("淄川区袁家椿49号门口井盖没了晚上很危险")
     assert not result.confident
     assert {m.address.town for m in result.matches[:2]} == {"双杨镇", "寨里镇"}
+    assert result.doubt == NAMESAKE  # the console asks which town
+
+
+@pytest.mark.parametrize("heard, doubt", [
+    ("河洼村", NAMESAKE),  # two 河洼村 in 淄川区: 将军路街道 and 岭子镇
+    ("我这边是陈桥村", NAMESAKE),  # 周村区 and 桓台县
+    ("鼎泥园三栋", UNSURE),  # 鼎力庄园, 鼎立庄园 … one sound misheard: read back
+    ("我们这儿的萨克斯风宫殿门口积水了", NOT_FOUND),  # nothing like it in the gazetteer
+    ("", NOT_FOUND),
+    ("淄川区将军路街道河洼村", ""),  # confident: no doubt
+])
+def test_why_an_address_is_not_sure(zibo, heard, doubt):
+    """The reason tells the agent what to ask next: which district or town for a namesake,
+    the address again when nothing is like it, else a read-back of the first candidate."""
+    _, matcher = zibo
+    result = matcher.match_uncached(heard)
+    assert result.doubt == doubt
+    assert result.confident == (doubt == "")
+
+
+def test_the_agent_is_told_where_the_namesakes_are(zibo):
+    from console.agent.widgets.address import doubt_hint
+    _, matcher = zibo
+    hint = doubt_hint(matcher.match_uncached("河洼村"))
+    assert hint.startswith("？同名地点") and "淄川区将军路街道" in hint and "淄川区岭子镇" in hint
+    assert doubt_hint(matcher.match_uncached("淄川区将军路街道河洼村")) == ""
 

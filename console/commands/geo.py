@@ -73,7 +73,7 @@ def cmd_match(args: argparse.Namespace) -> int:
     result = matcher.match_uncached(args.text, args.k)
     if args.json:
         print(json.dumps({
-            "normalized": result.normalized, "confident": result.confident,
+            "normalized": result.normalized, "confident": result.confident, "doubt": result.doubt or None,
             "matches": [{"address_code": m.address.address_code, "level": m.level,
                          "full_address": m.address.full_address, "town": m.address.town,
                          "community": m.address.community, "grid": m.address.grid,
@@ -86,7 +86,7 @@ def cmd_match(args: argparse.Namespace) -> int:
                 "address_code": result.intersection.address_code}}, ensure_ascii=False))
         return 0
     if not result.confident:
-        out.print("没有可信的匹配 (no confident match)" +
+        out.print(f"没有可信的匹配 (no confident match: {result.doubt})" +
                   ("；最接近的：" if result.matches else ""))
     table = Table("#", "标准地址", "级别", "网格", "置信度")
     for i, m in enumerate(result.matches, 1):

@@ -13,7 +13,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from geo.gazetteer import Address
-from geo.matcher import MatchResult
+from geo.matcher import NAMESAKE, NOT_FOUND, MatchResult
 
 
 def short_name(a: Address) -> str:
@@ -27,6 +27,21 @@ def short_name(a: Address) -> str:
     if a.level == "intersection":
         return a.road
     return a.community
+
+
+def doubt_hint(result: MatchResult) -> str:
+    """What the agent asks next when no address is sure: which district a namesake is in, the
+    address said again when nothing in the gazetteer is like it, else the first read back."""
+    if result.confident:
+        return ""
+    if result.doubt == NOT_FOUND:
+        return "？地址库中没有相符的地址：请来电人再说一遍，或手工填写"
+    if result.doubt == NAMESAKE:
+        first = result.matches[0].address
+        places = dict.fromkeys(f"{m.address.district}{m.address.town}" for m in result.matches
+                               if short_name(m.address) == short_name(first))
+        return f"？同名地点（{' / '.join(places)}）：请问在哪个区县、镇街"
+    return "？没有把握：请向来电人复述核实"
 
 
 class AddressPane(Vertical):
@@ -51,6 +66,12 @@ class AddressPane(Vertical):
         height: auto;
         max-height: 3;
     }
+    AddressPane #address-doubt {
+        height: auto;
+        max-height: 2;
+        color: $warning;
+        display: none;
+    }
     """
 
     @dataclass
@@ -68,6 +89,7 @@ class AddressPane(Vertical):
     def compose(self) -> ComposeResult:
         yield Input(placeholder="输入地址查找（Ctrl+F）", id="address-search")
         yield OptionList(id="address-options")
+        yield Static(id="address-doubt")
         yield Static("未确认地址", id="address-confirmed")
 
     def focus_search(self) -> None:
@@ -95,6 +117,9 @@ class AddressPane(Vertical):
                 mark, doubtful = ("？" if doubtful else ""), False
             options.add_option(Option(
                 f"F{5 + i} {mark}{escape(short_name(a))} [dim]{a.district}{a.town}·{a.grid or a.community}[/]"))
+        hint, said = self.query_one("#address-doubt", Static), doubt_hint(result)
+        hint.update(escape(said))
+        hint.display = bool(said)
         if typed:
             options.focus()
 
@@ -104,5 +129,6 @@ class AddressPane(Vertical):
 
     def reset(self) -> None:
         self.query_one("#address-options", OptionList).clear_options()
+        self.query_one("#address-doubt", Static).display = False
         self.query_one("#address-confirmed", Static).update("未确认地址")
         self.query_one("#address-search", Input).value = ""
