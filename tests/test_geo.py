@@ -555,6 +555,15 @@ def test_why_an_address_is_not_sure(zibo, heard, doubt):
     assert result.confident == (doubt == "")
 
 
+def test_the_answer_to_which_town_settles_a_namesake(zibo):
+    """The call goes on after the hint: the caller's answer, heard after the name, picks one."""
+    _, matcher = zibo
+    for said, town in (("我家在河洼村路灯坏了。哪个镇的？岭子镇的", "岭子镇"),
+                       ("我这边是陈桥村。在哪个区县？在周村", "城北路街道")):
+        result = matcher.match_uncached(said)
+        assert result.confident and result.best.address.town == town, said
+
+
 def test_the_agent_is_told_where_the_namesakes_are(zibo):
     from console.agent.widgets.address import doubt_hint
     _, matcher = zibo
