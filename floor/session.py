@@ -193,6 +193,9 @@ class AddressChoice:
 
     suggestions: list[Address] = field(default_factory=list)
     confirmed: Address | None = None
+    # the agent searched: what the caller says next no longer replaces the list (it did, with
+    # the first sentence after the search), until the search box is emptied
+    typed: bool = False
 
 
 class CallSession:
@@ -538,6 +541,8 @@ class CallSession:
         if self.address.confirmed is not None:
             return
         result = self.call.tracker.update(said)
+        if self.address.typed:
+            return
         self.address.suggestions = list(result.candidates)
         self.emit(AddressSuggested(result, recognised_at))
 
@@ -598,10 +603,18 @@ class CallSession:
         self.emit(CallFinished(call.caller_number, seconds, reason))
 
     # -- address -----------------------------------------------------------------------------------
-    async def search_address(self, text: str) -> MatchResult:
-        """A typed address: matched off the loop; its candidates become the suggestions."""
+    async def search_address(self, text: str) -> MatchResult | None:
+        """A typed address: matched off the loop; its candidates become the suggestions and
+        stay while the caller talks on.  An empty search goes back to what the caller said."""
+        if not text.strip():
+            self.address = AddressChoice()
+            heard = self.call.tracker.heard if self.call else None
+            if heard is not None:
+                self.address.suggestions = list(heard.candidates)
+                self.emit(AddressSuggested(heard, None))
+            return heard
         result = await asyncio.to_thread(self.ctx.matcher.match, text)
-        self.address = AddressChoice(list(result.candidates))
+        self.address = AddressChoice(list(result.candidates), typed=True)
         self.emit(AddressSuggested(result, None))
         return result
 

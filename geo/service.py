@@ -87,4 +87,9 @@ class AddressTracker:
             self._latest = self.matcher.match(text)
             if self._latest.confident:
                 self._confident = self._latest
+        return self.heard
+
+    @property
+    def heard(self) -> MatchResult | None:
+        """The address as heard so far (the latest confident match, else the latest)."""
         return self._confident or self._latest

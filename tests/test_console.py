@@ -220,6 +220,32 @@ async def test_the_demo_shows_the_whole_flow_without_a_speech_model(console_ctx,
         await conn.close()
 
 
+async def test_a_typed_search_stays_while_the_caller_talks_on(console_ctx, tmp_path):
+    """The agent looks an address up mid-call: the caller's next sentences do not replace the
+    search's candidates (they did); an emptied search box brings back what the caller said."""
+    from floor.lines import DEMO_CALLER, demo_call, demo_utterances
+    if not shutil.which("espeak-ng"):
+        pytest.skip("espeak-ng is not installed (tools/sysdeps.sh installs it)")
+    ctx = await console_ctx(model=False)
+    line = CallSimulator(demo_call(tmp_path), DEMO_CALLER, realtime=True, script=demo_utterances())
+    app = AgentConsole(ctx, line, ring_after=0.1, auto_answer=True)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await wait_for(pilot, lambda: bool(app.session.address.suggestions), seconds=60)
+        assert app.session.address.suggestions[0].compound == "松龄花园"
+        await pilot.press("ctrl+f", *"萨克斯风宫殿", "enter")
+        hint = app.query_one("#address-doubt")
+        await wait_for(pilot, lambda: hint.display)
+        heard = len(app.session.call.finals)
+        await wait_for(pilot, lambda: len(app.session.call.finals) > heard + 1, seconds=60)
+        assert app.session.address.suggestions == [] and hint.display  # still the search
+        search = app.query_one("#address-search")
+        search.value = ""
+        search.focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: bool(app.session.address.suggestions))
+        assert app.session.address.suggestions[0].compound == "松龄花园" and not hint.display
+
+
 async def test_concurrent_database_steps_of_a_seat_do_not_look_like_an_outage(console_ctx):
     """Heartbeats, speech and keys share the seat's one connection: taken one at a time, never
     mistaken for the database going away (asyncpg: 'another operation is in progress')."""

@@ -97,9 +97,12 @@ class AddressPane(Vertical):
 
     @on(Input.Submitted, "#address-search")
     def _typed(self, event: Input.Submitted) -> None:
+        """A search; an empty one clears it (the caller's words come back, if any)."""
         event.stop()
-        if event.value.strip():
-            self.post_message(self.SearchRequested(event.value))
+        if not event.value.strip():
+            self.query_one("#address-options", OptionList).clear_options()
+            self.query_one("#address-doubt", Static).display = False
+        self.post_message(self.SearchRequested(event.value))
 
     @on(OptionList.OptionSelected, "#address-options")
     def _picked(self, event: OptionList.OptionSelected) -> None:
