@@ -14,6 +14,7 @@ import asyncpg
 import pytest
 
 from console.agent.app import AgentConsole
+from console.agent.widgets.address import AddressPane
 from console.agent.widgets.knowledge import KnowledgePane
 from floor.context import SeatContext
 from floor.lines import CallSimulator
@@ -233,17 +234,17 @@ async def test_a_typed_search_stays_while_the_caller_talks_on(console_ctx, tmp_p
         await wait_for(pilot, lambda: bool(app.session.address.suggestions), seconds=60)
         assert app.session.address.suggestions[0].compound == "松龄花园"
         await pilot.press("ctrl+f", *"萨克斯风宫殿", "enter")
-        hint = app.query_one("#address-doubt")
-        await wait_for(pilot, lambda: hint.display)
+        pane = app.query_one(AddressPane)
+        await wait_for(pilot, lambda: "库中无此地址" in pane.border_subtitle)
         heard = len(app.session.call.finals)
         await wait_for(pilot, lambda: len(app.session.call.finals) > heard + 1, seconds=60)
-        assert app.session.address.suggestions == [] and hint.display  # still the search
+        assert app.session.address.suggestions == [] and "库中无此地址" in pane.border_subtitle  # still the search
         search = app.query_one("#address-search")
         search.value = ""
         search.focus()
         await pilot.press("enter")
         await wait_for(pilot, lambda: bool(app.session.address.suggestions))
-        assert app.session.address.suggestions[0].compound == "松龄花园" and not hint.display
+        assert app.session.address.suggestions[0].compound == "松龄花园" and not pane.border_subtitle
 
 
 async def test_concurrent_database_steps_of_a_seat_do_not_look_like_an_outage(console_ctx):
@@ -326,7 +327,7 @@ async def test_a_road_intersection_is_a_ticket_address_routed_by_its_town(consol
         assert first.level == "intersection" and first.town == "车站街道"
         options = app.query_one("#address-options")
         assert "路口" in str(options.get_option_at_index(0).prompt)
-        assert "地址库中没有" not in str(app.query_one("#address-doubt").content)  # the roads were found
+        assert "库中无此地址" not in app.query_one(AddressPane).border_subtitle  # the roads were found
         await pilot.press("f5")
         await pilot.pause(0.2)
         assert "柳泉路与西六路交叉口" in str(app.query_one("#address-confirmed").content)
@@ -351,8 +352,8 @@ async def test_the_address_pane_says_why_no_address_is_sure(console_ctx):
     app = AgentConsole(ctx)
     async with app.run_test(size=(100, 32)) as pilot:
         await wait_for(pilot, lambda: app.session.state == "就绪")
-        hint = app.query_one("#address-doubt")
-        assert not hint.display
+        pane = app.query_one(AddressPane)
+        assert not pane.border_subtitle
 
         async def search(text: str) -> None:
             app.query_one("#address-search").value = ""
@@ -363,10 +364,10 @@ async def test_the_address_pane_says_why_no_address_is_sure(console_ctx):
             await pilot.pause(0.3)
 
         await search("萨克斯风宫殿")
-        await wait_for(pilot, lambda: hint.display)
-        assert "地址库中没有相符的地址" in str(hint.content)
+        await wait_for(pilot, lambda: bool(pane.border_subtitle))
+        assert "库中无此地址" in pane.border_subtitle
         await search("松龄花园三号楼")
-        await wait_for(pilot, lambda: not hint.display)
+        await wait_for(pilot, lambda: not pane.border_subtitle)
         assert "松龄花园3号楼" in str(app.query_one("#address-options").get_option_at_index(0).prompt)
 
 

@@ -567,7 +567,9 @@ def test_the_answer_to_which_town_settles_a_namesake(zibo):
 def test_the_agent_is_told_where_the_namesakes_are(zibo):
     from console.agent.widgets.address import doubt_hint
     _, matcher = zibo
-    hint = doubt_hint(matcher.match_uncached("河洼村"))
-    assert hint.startswith("？同名地点") and "淄川区将军路街道" in hint and "淄川区岭子镇" in hint
+    result = matcher.match_uncached("河洼村")
+    assert doubt_hint(result) == "？多处同名：请问哪个区县、镇街"
+    assert {(m.address.district, m.address.town) for m in result.matches[:2]} == {
+        ("淄川区", "将军路街道"), ("淄川区", "岭子镇")}  # each candidate line shows its place
     assert doubt_hint(matcher.match_uncached("淄川区将军路街道河洼村")) == ""
 

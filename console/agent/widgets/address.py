@@ -30,18 +30,16 @@ def short_name(a: Address) -> str:
 
 
 def doubt_hint(result: MatchResult) -> str:
-    """What the agent asks next when no address is sure: which district a namesake is in, the
-    address said again when nothing in the gazetteer is like it, else the first read back."""
+    """What the agent asks next when no address is sure (short: it is the pane's bottom border
+    at 80 columns): which district or town for a namesake — each candidate shows its own —, the
+    address again when nothing in the gazetteer is like it, else the first read back."""
     if result.confident:
         return ""
     if result.doubt == NOT_FOUND:
-        return "？地址库中没有相符的地址：请来电人再说一遍，或手工填写"
+        return "？库中无此地址：请再说一遍或手填"
     if result.doubt == NAMESAKE:
-        first = result.matches[0].address
-        places = dict.fromkeys(f"{m.address.district}{m.address.town}" for m in result.matches
-                               if short_name(m.address) == short_name(first))
-        return f"？同名地点（{' / '.join(places)}）：请问在哪个区县、镇街"
-    return "？没有把握：请向来电人复述核实"
+        return "？多处同名：请问哪个区县、镇街"
+    return "？没有把握：请复述核实"
 
 
 class AddressPane(Vertical):
@@ -50,6 +48,7 @@ class AddressPane(Vertical):
     AddressPane {
         border: round $secondary;
         border-title-color: $secondary;
+        border-subtitle-color: $warning;  /* why no address is sure (doubt_hint) */
     }
     AddressPane Input {
         height: 1;
@@ -65,12 +64,6 @@ class AddressPane(Vertical):
     AddressPane #address-confirmed {
         height: auto;
         max-height: 3;
-    }
-    AddressPane #address-doubt {
-        height: auto;
-        max-height: 2;
-        color: $warning;
-        display: none;
     }
     """
 
@@ -89,7 +82,6 @@ class AddressPane(Vertical):
     def compose(self) -> ComposeResult:
         yield Input(placeholder="输入地址查找（Ctrl+F）", id="address-search")
         yield OptionList(id="address-options")
-        yield Static(id="address-doubt")
         yield Static("未确认地址", id="address-confirmed")
 
     def focus_search(self) -> None:
@@ -101,7 +93,7 @@ class AddressPane(Vertical):
         event.stop()
         if not event.value.strip():
             self.query_one("#address-options", OptionList).clear_options()
-            self.query_one("#address-doubt", Static).display = False
+            self.border_subtitle = ""
         self.post_message(self.SearchRequested(event.value))
 
     @on(OptionList.OptionSelected, "#address-options")
@@ -120,9 +112,7 @@ class AddressPane(Vertical):
                 mark, doubtful = ("？" if doubtful else ""), False
             options.add_option(Option(
                 f"F{5 + i} {mark}{escape(short_name(a))} [dim]{a.district}{a.town}·{a.grid or a.community}[/]"))
-        hint, said = self.query_one("#address-doubt", Static), doubt_hint(result)
-        hint.update(escape(said))
-        hint.display = bool(said)
+        self.border_subtitle = doubt_hint(result)
         if typed:
             options.focus()
 
@@ -132,6 +122,6 @@ class AddressPane(Vertical):
 
     def reset(self) -> None:
         self.query_one("#address-options", OptionList).clear_options()
-        self.query_one("#address-doubt", Static).display = False
+        self.border_subtitle = ""
         self.query_one("#address-confirmed", Static).update("未确认地址")
         self.query_one("#address-search", Input).value = ""
