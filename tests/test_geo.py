@@ -555,6 +555,34 @@ def test_why_an_address_is_not_sure(zibo, heard, doubt):
     assert result.confident == (doubt == "")
 
 
+async def test_three_candidates_fit_the_address_pane_at_80_columns(zibo):
+    """At 80x24 the pane is 40 columns and 6 lines: F5-F7 one line each (a long place wrapped,
+    and the list's focus border took two lines, hiding F6/F7)."""
+    from textual.app import App
+    from textual.widgets import OptionList
+    from console.agent.widgets.address import AddressPane
+    _, matcher = zibo
+    result = matcher.match_uncached("方正凤凰城4号楼")
+    assert len(result.matches) == 3
+
+    class PaneOnly(App):
+        CSS = "AddressPane { width: 40; height: 6; }"
+
+        def compose(self):
+            yield AddressPane()
+
+    app = PaneOnly()
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = app.query_one(AddressPane)
+        pane.show(result, typed=True)  # typed: the list has the focus
+        await pilot.pause()
+        options = pane.query_one(OptionList)
+        assert options.has_focus and options.option_count == 3
+        assert options.virtual_size.height == 3  # one line each
+        assert options.region.y + 3 <= pane.region.bottom - 1  # all inside the border
+        assert pane.border_subtitle == "？多处同名：请问哪个区县、镇街"
+
+
 def test_the_answer_to_which_town_settles_a_namesake(zibo):
     """The call goes on after the hint: the caller's answer, heard after the name, picks one."""
     _, matcher = zibo

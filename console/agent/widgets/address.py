@@ -55,11 +55,15 @@ class AddressPane(Vertical):
         border: none;
         padding: 0 1;
     }
-    AddressPane OptionList {
+    /* one line per candidate and no focus border: at 80x24 the pane has four lines, and
+       F5-F7 must all show (a wrapped place line or the border hid F6/F7) */
+    AddressPane OptionList, AddressPane OptionList:focus {
         height: auto;
         max-height: 6;
         border: none;
         padding: 0;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     AddressPane #address-confirmed {
         height: auto;
