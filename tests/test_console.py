@@ -331,6 +331,7 @@ async def test_a_road_intersection_is_a_ticket_address_routed_by_its_town(consol
         await pilot.press("f5")
         await pilot.pause(0.2)
         assert "柳泉路与西六路交叉口" in str(app.query_one("#address-confirmed").content)
+        assert not options.display  # the confirmed address takes the candidates' lines
         app.query_one("#content").text = "来电人反映：柳泉路与西六路交叉口红绿灯不亮。"
         app.query_one("#caller-number").value = "13805331234"
         await pilot.press("ctrl+s")

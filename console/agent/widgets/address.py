@@ -68,6 +68,8 @@ class AddressPane(Vertical):
     AddressPane #address-confirmed {
         height: auto;
         max-height: 3;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     """
 
@@ -108,6 +110,7 @@ class AddressPane(Vertical):
     def show(self, result: MatchResult, typed: bool = False) -> None:
         options = self.query_one("#address-options", OptionList)
         options.clear_options()
+        options.display = True
         doubtful = not result.confident  # the first standard address then gets a "？"
         for i, a in enumerate(result.candidates):
             if a.level == "intersection":
@@ -121,11 +124,17 @@ class AddressPane(Vertical):
             options.focus()
 
     def show_confirmed(self, a: Address) -> None:
+        """The confirmed address takes the candidates' lines (at 80x24 it was below them, off
+        the pane); F5-F7 still pick another, and a search brings the list back."""
+        self.query_one("#address-options", OptionList).display = False
+        self.border_subtitle = ""
         self.query_one("#address-confirmed", Static).update(
-            f"[green]✔ {escape(a.full_address.removeprefix('淄博市'))}[/]\n[dim]{a.town} {a.community} {a.grid}[/]")
+            f"[green]✔ {escape(short_name(a))}[/] {a.district}{a.town}\n"
+            f"[dim]{a.community} {a.grid}\n{escape(a.full_address.removeprefix('淄博市'))}[/]")
 
     def reset(self) -> None:
         self.query_one("#address-options", OptionList).clear_options()
+        self.query_one("#address-options", OptionList).display = True
         self.border_subtitle = ""
         self.query_one("#address-confirmed", Static).update("未确认地址")
         self.query_one("#address-search", Input).value = ""
