@@ -8,7 +8,8 @@ sets no fit sees (the held-out split is left to bench/geo.py) and on the real li
 strings: how often it is given, and how often it is true — NOT_FOUND: the address is not in
 the gazetteer (gold NONE, or a listing string that cannot identify a compound); NAMESAKE: the
 right place is among the namesakes offered; UNSURE: the right place is the first offered, or
-among the three.  One JSON line.
+among the three; and for each, the share of words that cannot name a place at all.  One
+JSON line.
 """
 
 from __future__ import annotations
@@ -34,13 +35,14 @@ SHARED = ROOT.parent / "shared" / "data" / "gazetteer"
 
 def tally(matcher: AddressMatcher, items, same) -> dict:
     """items: (text, gold, unidentifiable) → per reason: n, and how often it held."""
-    given, held, first, among = Counter(), Counter(), Counter(), Counter()
+    given, held, first, among, lacking = Counter(), Counter(), Counter(), Counter(), Counter()
     for text, gold, unidentifiable in items:
         result = matcher.match_uncached(text)
         if result.confident:
             continue
         codes = [m.address.address_code for m in result.matches]
         given[result.doubt] += 1
+        lacking[result.doubt] += unidentifiable
         if result.doubt == NOT_FOUND:
             held[NOT_FOUND] += unidentifiable
         elif not unidentifiable:
@@ -53,7 +55,7 @@ def tally(matcher: AddressMatcher, items, same) -> dict:
     out = {}
     for reason in (NAMESAKE, NOT_FOUND, UNSURE):
         n = given[reason]
-        row = {"n": n}
+        row = {"n": n, "not_identifiable": round(lacking[reason] / n, 3) if n else None}
         if reason == UNSURE:
             row.update(right_first=round(first[reason] / n, 3) if n else None,
                        right_among_three=round(among[reason] / n, 3) if n else None)
