@@ -200,6 +200,7 @@ UNSURE = "unsure"  # candidates, none sure: read the first back to the caller
 # Below this probability the best candidate is no real match: on self-made sets no fit saw, four in
 # five such queries named an address the gazetteer does not have (README, doubts).
 NOT_FOUND_P = 0.01
+SAID_QUALITY = 0.9  # a name heard as it is spelt or as it sounds (homophones of three sounds or more)
 
 
 @dataclass(frozen=True)
@@ -904,7 +905,7 @@ class AddressMatcher:
         first = shown[0]
         # only a name said as it is spelt or sounds: one reached through an edit is as often some
         # other place heard badly, and "which district?" is then the wrong question
-        said = first.place_name >= 0 and first.heard >= 0.9
+        said = first.place_name >= 0 and first.heard >= SAID_QUALITY
         name = self.index.names[first.place_name].text if said else None
         if name and any(s.place_name >= 0 and self.index.names[s.place_name].text == name
                         and self.index.rows[s.row].community_code != self.index.rows[first.row].community_code

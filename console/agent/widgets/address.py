@@ -111,6 +111,8 @@ class AddressPane(Vertical):
         options = self.query_one("#address-options", OptionList)
         options.clear_options()
         options.display = True
+        # candidates come only while nothing is confirmed (a search drops the confirmed one)
+        self.query_one("#address-confirmed", Static).update("未确认地址")
         doubtful = not result.confident  # the first standard address then gets a "？"
         for i, a in enumerate(result.candidates):
             if a.level == "intersection":
