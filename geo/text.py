@@ -66,6 +66,22 @@ def normalize_name(text: str) -> str:
 
 # 248甲1号 is a sub-door of 248号: written 248-1号 so that it is not taken for 1号.
 _SUB_DOOR = re.compile(r"(\d+)[甲乙丙丁](\d+)号")
+# How buildings are written (not after a road, where 3-2 is a door): 3#楼 and 3座 are 3号楼
+# (a bare 26# stays: the gazetteer names compounds so, 百花园26#); 3-2-301 is building 3, unit 2,
+# room 301, 3-302 building 3, room 302, 3号楼2-302 unit 2 — a room's last two digits are its
+# door, 01-12 (北关村75-148 is a range of village houses, not a room).
+_ROOM = r"\d{1,2}(?:0[1-9]|1[0-2])"
+_WRITTEN_BUILDING = re.compile(r"(?<![\dA-Z-])(\d{1,3})(?:#楼|座)")
+_DASHED_ROOM = re.compile(rf"(?<![\d路街巷道楼-])(\d{{1,3}})-(\d{{1,2}})-({_ROOM})(?![\d号-])")
+_DASHED_BUILDING_ROOM = re.compile(rf"(?<![\d路街巷道楼-])(\d{{1,3}})-({_ROOM})(?![\d号-])")
+_DASHED_UNIT_ROOM = re.compile(rf"(?<=号楼)(\d{{1,2}})-({_ROOM})(?![\d号-])")
+
+
+def _written_building(text: str) -> str:
+    text = _WRITTEN_BUILDING.sub(r"\1号楼", text)
+    text = _DASHED_ROOM.sub(r"\1号楼\2单元\3室", text)
+    text = _DASHED_BUILDING_ROOM.sub(r"\1号楼\2室", text)
+    return _DASHED_UNIT_ROOM.sub(r"\1单元\2室", text)
 
 
 # The numbering words after a number, heard as other characters of the same sound (三号搂,
@@ -111,4 +127,4 @@ def normalize(text: str) -> str:
         _FILLED_NUMBER.sub("", unicodedata.normalize("NFKC", text))))
     for filler in FILLERS:
         text = text.replace(filler, "")
-    return _BARE_DOOR.sub(r"\1号", _SUB_DOOR.sub(r"\1-\2号", normalize_name(text)))
+    return _BARE_DOOR.sub(r"\1号", _SUB_DOOR.sub(r"\1-\2号", _written_building(normalize_name(text))))

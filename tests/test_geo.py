@@ -219,9 +219,27 @@ def test_eval_cli_prints_one_json_line(tmp_path):
     ("河东路路三十一号", "河东路31号"),
     ("朱家村村委会", "朱家村村委会"),              # 村村 and 楼楼 are not stutters
     ("山东省淄博市张店区", "张店区"),
+    ("鼎力庄园3#楼", "鼎力庄园3号楼"),            # how buildings are written
+    ("鼎力庄园3座", "鼎力庄园3号楼"),
+    ("鼎力庄园3-2-301", "鼎力庄园3号楼2单元301室"),  # building-unit-room
+    ("鼎力庄园12-1502", "鼎力庄园12号楼1502室"),    # building-room
+    ("鼎力庄园3号楼2-302", "鼎力庄园3号楼2单元302室"),
+    ("柳泉路3-2-301", "柳泉路3-2-301"),          # after a road: a door, left alone
+    ("北关村75-148", "北关村75-148"),            # a range of village houses, not a room
+    ("百花园26#", "百花园26#"),                  # the gazetteer names compounds so
 ])
 def test_normalize_written_addresses(written, normal):
     assert normalize(written) == normal
+
+
+@pytest.mark.parametrize("written", ["鼎力庄园3#楼", "鼎力庄园3座", "鼎力庄园3-2-301", "鼎力庄园 3-302",
+                                     "鼎力庄园3号楼2-302"])
+def test_written_building_forms_find_the_building(zibo, written):
+    """3#楼, 3座 and the dashed building-unit-room forms of property listings and forms."""
+    _, matcher = zibo
+    result = matcher.match_uncached(written)
+    assert result.confident and result.best.level == "building", result
+    assert result.best.address.compound == "鼎力庄园" and result.best.address.building == "3号楼"
 
 
 def _compound(index, name, district):
