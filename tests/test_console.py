@@ -183,15 +183,22 @@ async def test_hang_up_ends_a_call_without_recognition(console_ctx, tmp_path):
         assert app.session.state == "话后整理"
 
 
-async def test_the_demo_shows_the_whole_flow_without_a_speech_model(console_ctx, dsn, tmp_path):
-    """No Chinese model here (nor on a newcomer's machine): the demo call's script is shown as
-    labelled captions and drives address, knowledge and ticket as recognised speech would."""
+async def demo_call_console(console_ctx, tmp_path) -> AgentConsole:
+    """A console without a speech model whose demo call rings at once and is answered: its
+    script drives the call as captions (espeak-ng makes the caller's audio)."""
     from floor.lines import DEMO_CALLER, demo_call, demo_utterances
     if not shutil.which("espeak-ng"):
         pytest.skip("espeak-ng is not installed (tools/sysdeps.sh installs it)")
     ctx = await console_ctx(model=False)
     line = CallSimulator(demo_call(tmp_path), DEMO_CALLER, realtime=True, script=demo_utterances())
-    app = AgentConsole(ctx, line, ring_after=0.1, auto_answer=True)
+    return AgentConsole(ctx, line, ring_after=0.1, auto_answer=True)
+
+
+async def test_the_demo_shows_the_whole_flow_without_a_speech_model(console_ctx, dsn, tmp_path):
+    """No Chinese model here (nor on a newcomer's machine): the demo call's script is shown as
+    labelled captions and drives address, knowledge and ticket as recognised speech would."""
+    from floor.lines import demo_utterances
+    app = await demo_call_console(console_ctx, tmp_path)
     async with app.run_test(size=(100, 32)) as pilot:
         await wait_for(pilot, lambda: app.session.phase == "wrapup", seconds=90)
         transcript = app.query_one("#transcript")
@@ -224,12 +231,7 @@ async def test_the_demo_shows_the_whole_flow_without_a_speech_model(console_ctx,
 async def test_a_typed_search_stays_while_the_caller_talks_on(console_ctx, tmp_path):
     """The agent looks an address up mid-call: the caller's next sentences do not replace the
     search's candidates (they did); an emptied search box brings back what the caller said."""
-    from floor.lines import DEMO_CALLER, demo_call, demo_utterances
-    if not shutil.which("espeak-ng"):
-        pytest.skip("espeak-ng is not installed (tools/sysdeps.sh installs it)")
-    ctx = await console_ctx(model=False)
-    line = CallSimulator(demo_call(tmp_path), DEMO_CALLER, realtime=True, script=demo_utterances())
-    app = AgentConsole(ctx, line, ring_after=0.1, auto_answer=True)
+    app = await demo_call_console(console_ctx, tmp_path)
     async with app.run_test(size=(100, 32)) as pilot:
         await wait_for(pilot, lambda: bool(app.session.address.suggestions), seconds=60)
         assert app.session.address.suggestions[0].compound == "松龄花园"
