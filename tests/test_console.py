@@ -233,10 +233,12 @@ async def test_a_typed_search_stays_while_the_caller_talks_on(console_ctx, tmp_p
     search's candidates (they did); an emptied search box brings back what the caller said."""
     app = await demo_call_console(console_ctx, tmp_path)
     async with app.run_test(size=(100, 32)) as pilot:
+        pane = app.query_one(AddressPane)
+        await wait_for(pilot, lambda: app.session.call is not None and len(app.session.call.finals) >= 2, seconds=60)
+        assert pane.border_subtitle == ""  # 喂, 你好: no address said yet, nothing to doubt
         await wait_for(pilot, lambda: bool(app.session.address.suggestions), seconds=60)
         assert app.session.address.suggestions[0].compound == "松龄花园"
         await pilot.press("ctrl+f", *"萨克斯风宫殿", "enter")
-        pane = app.query_one(AddressPane)
         await wait_for(pilot, lambda: "库中无此地址" in pane.border_subtitle)
         heard = len(app.session.call.finals)
         await wait_for(pilot, lambda: len(app.session.call.finals) > heard + 1, seconds=60)

@@ -599,6 +599,10 @@ async def test_three_candidates_fit_the_address_pane_at_80_columns(zibo):
         assert options.virtual_size.height == 3  # one line each
         assert options.region.y + 3 <= pane.region.bottom - 1  # all inside the border
         assert pane.border_subtitle == "？多处同名：请问哪个区县、镇街"
+        pane.show(matcher.match_uncached("喂你好"))  # the caller greets: no address, no doubt
+        assert pane.border_subtitle == ""
+        pane.show(matcher.match_uncached("萨克斯风宫殿"), typed=True)  # the agent typed it
+        assert pane.border_subtitle == "？库中无此地址：请再说一遍或手填"
 
 
 def test_the_answer_to_which_town_settles_a_namesake(zibo):

@@ -29,11 +29,12 @@ def short_name(a: Address) -> str:
     return a.community
 
 
-def doubt_hint(result: MatchResult) -> str:
+def doubt_hint(result: MatchResult, typed: bool = True) -> str:
     """What the agent asks next when no address is sure (short: it is the pane's bottom border
     at 80 columns): which district or town for a namesake — each candidate shows its own —, the
-    address again when nothing in the gazetteer is like it, else the first read back."""
-    if result.confident:
+    address again when nothing in the gazetteer is like a typed one, else the first read back.
+    Nothing like an address in what the caller said is no doubt: most of a call is not one."""
+    if result.confident or (result.doubt == NOT_FOUND and not typed):
         return ""
     if result.doubt == NOT_FOUND:
         return "？库中无此地址：请再说一遍或手填"
@@ -121,7 +122,7 @@ class AddressPane(Vertical):
                 mark, doubtful = ("？" if doubtful else ""), False
             options.add_option(Option(
                 f"F{5 + i} {mark}{escape(short_name(a))} [dim]{a.district}{a.town}·{a.grid or a.community}[/]"))
-        self.border_subtitle = doubt_hint(result)
+        self.border_subtitle = doubt_hint(result, typed)
         if typed:
             options.focus()
 
