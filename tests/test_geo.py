@@ -605,6 +605,21 @@ async def test_three_candidates_fit_the_address_pane_at_80_columns(zibo):
         assert pane.border_subtitle == "？库中无此地址：请再说一遍或手填"
 
 
+def test_the_doubts_benchmark_counts_what_each_reason_is_worth(zibo):
+    """bench/geo_doubts.py: per reason, how often given and how often true."""
+    sys.path.insert(0, str(REPO / "bench"))
+    from geo_doubts import tally
+    index, matcher = zibo
+    river = next(r.address_code for r in index.rows if r.level == "community"
+                 and r.community == "河洼村" and r.town == "岭子镇")
+    out = tally(matcher, [("萨克斯风宫殿", NONE, True), ("河洼村", river, False),
+                          ("淄川区将军路街道河洼村", river, False)],  # confident (wrongly): not counted
+                lambda code, gold: code == gold)
+    assert out[NOT_FOUND] == {"n": 1, "not_identifiable": 1.0, "true": 1.0}
+    assert out[NAMESAKE] == {"n": 1, "not_identifiable": 0.0, "true": 1.0}
+    assert out[UNSURE]["n"] == 0
+
+
 def test_the_answer_to_which_town_settles_a_namesake(zibo):
     """The call goes on after the hint: the caller's answer, heard after the name, picks one."""
     _, matcher = zibo
