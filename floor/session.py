@@ -83,6 +83,9 @@ class Heard:
     speaker: Speaker = Speaker.CALLER
 
 
+_NOTHING_HEARD = MatchResult("", "", (), False, 0.0)  # no address said (no doubt either)
+
+
 @dataclass(frozen=True)
 class AddressSuggested:
     result: MatchResult
@@ -607,11 +610,11 @@ class CallSession:
         """A typed address: matched off the loop; its candidates become the suggestions and
         stay while the caller talks on.  An empty search goes back to what the caller said."""
         if not text.strip():
-            self.address = AddressChoice()
+            if not self.address.typed:
+                return None  # no search to undo (and a confirmed address stays)
             heard = self.call.tracker.heard if self.call else None
-            if heard is not None:
-                self.address.suggestions = list(heard.candidates)
-                self.emit(AddressSuggested(heard, None))
+            self.address = AddressChoice(list(heard.candidates) if heard else [])
+            self.emit(AddressSuggested(heard or _NOTHING_HEARD, None))
             return heard
         result = await asyncio.to_thread(self.ctx.matcher.match, text)
         self.address = AddressChoice(list(result.candidates), typed=True)
@@ -623,6 +626,7 @@ class CallSession:
         if index >= len(self.address.suggestions):
             raise SessionRefused("没有这个地址候选")
         self.address.confirmed = self.address.suggestions[index]
+        self.address.typed = False  # the search did its work: an empty one no longer undoes it
         address = self.address.confirmed
         return address, await self._db(
             lambda c: TicketStore(c).open_at_address(address.address_code, 3), fallback=[])

@@ -371,9 +371,17 @@ async def test_the_address_pane_says_why_no_address_is_sure(console_ctx):
         await search("萨克斯风宫殿")
         await wait_for(pilot, lambda: bool(pane.border_subtitle))
         assert "库中无此地址" in pane.border_subtitle
+        await search("")  # the search undone, nothing heard (no call): nothing offered
+        await wait_for(pilot, lambda: not pane.border_subtitle)
+        assert app.query_one("#address-options").option_count == 0 and not app.session.address.suggestions
         await search("松龄花园三号楼")
         await wait_for(pilot, lambda: not pane.border_subtitle)
         assert "松龄花园3号楼" in str(app.query_one("#address-options").get_option_at_index(0).prompt)
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: app.session.address.confirmed is not None)
+        await search("")  # an empty Enter after confirming changes nothing
+        assert app.session.address.confirmed.building == "3号楼"
+        assert "松龄花园3号楼" in str(app.query_one("#address-confirmed").content)
 
 
 async def test_the_ticket_form_from_the_keyboard(console_ctx, dsn):

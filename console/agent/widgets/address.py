@@ -34,7 +34,7 @@ def doubt_hint(result: MatchResult, typed: bool = True) -> str:
     at 80 columns): which district or town for a namesake — each candidate shows its own —, the
     address again when nothing in the gazetteer is like a typed one, else the first read back.
     Nothing like an address in what the caller said is no doubt: most of a call is not one."""
-    if result.confident or (result.doubt == NOT_FOUND and not typed):
+    if result.confident or not result.doubt or (result.doubt == NOT_FOUND and not typed):
         return ""
     if result.doubt == NOT_FOUND:
         return "？库中无此地址：请再说一遍或手填"
@@ -96,11 +96,8 @@ class AddressPane(Vertical):
 
     @on(Input.Submitted, "#address-search")
     def _typed(self, event: Input.Submitted) -> None:
-        """A search; an empty one clears it (the caller's words come back, if any)."""
+        """A search; an empty one undoes it (the caller's words come back, if any)."""
         event.stop()
-        if not event.value.strip():
-            self.query_one("#address-options", OptionList).clear_options()
-            self.border_subtitle = ""
         self.post_message(self.SearchRequested(event.value))
 
     @on(OptionList.OptionSelected, "#address-options")
