@@ -599,6 +599,10 @@ async def test_three_candidates_fit_the_address_pane_at_80_columns(zibo):
         assert options.virtual_size.height == 3  # one line each
         assert options.region.y + 3 <= pane.region.bottom - 1  # all inside the border
         assert pane.border_subtitle == "？多处同名：请问哪个区县、镇街"
+        search = pane.query_one("#address-search")
+        search.focus()
+        await pilot.pause()
+        assert search.content_region.height == 1  # what the agent types shows (a focus border hid it)
         pane.show(matcher.match_uncached("喂你好"))  # the caller greets: no address, no doubt
         assert pane.border_subtitle == ""
         pane.show(matcher.match_uncached("萨克斯风宫殿"), typed=True)  # the agent typed it

@@ -51,10 +51,14 @@ class AddressPane(Vertical):
         border-title-color: $secondary;
         border-subtitle-color: $warning;  /* why no address is sure (doubt_hint) */
     }
-    AddressPane Input {
+    /* no focus border: in one line it left no room for the text being typed */
+    AddressPane Input, AddressPane Input:focus {
         height: 1;
         border: none;
         padding: 0 1;
+    }
+    AddressPane Input:focus {
+        background: $boost;
     }
     /* one line per candidate and no focus border: at 80x24 the pane has four lines, and
        F5-F7 must all show (a wrapped place line or the border hid F6/F7) */
