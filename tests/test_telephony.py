@@ -534,14 +534,10 @@ async def test_a_caller_whose_audio_stops_is_ended_with_a_reason(dsn, pbx, calle
     assert frames > 50  # a second and more of the caller, kept
 
 
-def test_make_demo_calls_the_seat_over_sip_in_a_real_terminal(tmp_path):
-    """`hotline demo` where Kamailio is installed: it starts the local PBX, seat 1's console
-    registers, `hotline dial` calls 12345 with the demo recording and the ACD puts it through;
-    with no speech model the script runs as captions, the caller's BYE leaves the seat in 话后整理,
-    two keys file the ticket, and leaving the console stops the PBX the demo started and lists
-    today's tickets."""
+def _demo_in_tmux(tmp_path):
+    """`hotline demo` in a tmux session of its own data folder and registrar port: (session,
+    env, screen_with(*wanted, seconds) → the screen once it shows them all)."""
     import time
-    from telephony.pbx import PbxPlan, running_pid
 
     for tool in ("tmux", "espeak-ng"):
         if not shutil.which(tool):
@@ -549,7 +545,7 @@ def test_make_demo_calls_the_seat_over_sip_in_a_real_terminal(tmp_path):
     seats = tmp_path / "seats.toml"
     seats.write_text((REPO / "seats.toml").read_text() + f'\n[sip]\nregistrar = "127.0.0.1:{_free_port()}"\n')
     env = {**os.environ, "HOTLINE_DATA_DIR": str(tmp_path), "HOTLINE_SEATS": str(seats), "HOTLINE_VOSK_MODEL": ""}
-    session = f"hotline-demo-{os.getpid()}"
+    session = f"hotline-demo-{os.getpid()}-{tmp_path.name}"
     exports = " ".join(f"{k}={v}" for k, v in env.items() if k.startswith("HOTLINE_"))
     command = f"env {exports} {sys.executable} -m console.cli demo --no-fetch; sleep 30"
     subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40", "-c", str(REPO), command],
@@ -565,6 +561,28 @@ def test_make_demo_calls_the_seat_over_sip_in_a_real_terminal(tmp_path):
             time.sleep(0.5)
         raise AssertionError(f"never showed {wanted}:\n{shown}")
 
+    return session, env, screen_with
+
+
+def _end_demo(tmp_path, session: str, env: dict) -> None:
+    from telephony import pbx
+    from telephony.pbx import PbxPlan
+
+    subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+    pbx.stop(PbxPlan(tmp_path / "pbx", "127.0.0.1", 0))
+    subprocess.run([sys.executable, "-m", "console.cli", "db", "stop"], cwd=REPO, env=env, capture_output=True)
+
+
+def test_make_demo_calls_the_seat_over_sip_in_a_real_terminal(tmp_path):
+    """`hotline demo` where Kamailio is installed: it starts the local PBX, seat 1's console
+    registers, `hotline dial` calls 12345 with the demo recording and the ACD puts it through;
+    with no speech model the script runs as captions, the caller's BYE leaves the seat in 话后整理,
+    two keys file the ticket, and leaving the console stops the PBX the demo started and lists
+    today's tickets."""
+    import time
+    from telephony.pbx import PbxPlan, running_pid
+
+    session, env, screen_with = _demo_in_tmux(tmp_path)
     try:
         talking = screen_with("分机8001已注册", "通话中", "演示字幕", "市民")
         assert "松龄花园" in screen_with("松龄花园三号楼", seconds=30), talking
@@ -587,7 +605,25 @@ def test_make_demo_calls_the_seat_over_sip_in_a_real_terminal(tmp_path):
         assert "Traceback" not in listing and "pjsua" not in listing, listing  # nothing written over it
         assert running_pid(PbxPlan(tmp_path / "pbx", "127.0.0.1", 0)) is None  # the demo's PBX is gone
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
-        from telephony import pbx
-        pbx.stop(PbxPlan(tmp_path / "pbx", "127.0.0.1", 0))
-        subprocess.run([sys.executable, "-m", "console.cli", "db", "stop"], cwd=REPO, env=env, capture_output=True)
+        _end_demo(tmp_path, session, env)
+
+
+def test_a_demo_whose_terminal_disappears_stops_its_pbx(tmp_path):
+    """The tmux (or SSH session) of a running demo goes away mid-call: the console leaves and
+    the PBX it started goes with it (a hard stop skipped the demo's cleanup and left Kamailio
+    running)."""
+    import time
+    from telephony.pbx import PbxPlan, running_pid
+
+    session, env, screen_with = _demo_in_tmux(tmp_path)
+    plan = PbxPlan(tmp_path / "pbx", "127.0.0.1", 0)
+    try:
+        screen_with("分机8001已注册", "通话中")
+        assert running_pid(plan) is not None
+        subprocess.run(["tmux", "kill-session", "-t", session], check=True)  # the terminal is gone
+        deadline = time.monotonic() + 20
+        while running_pid(plan) is not None and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert running_pid(plan) is None
+    finally:
+        _end_demo(tmp_path, session, env)

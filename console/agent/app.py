@@ -49,6 +49,9 @@ class AgentConsole(HotlineApp):
         self.main = AgentScreen(CallSession(ctx, self._show, now=now, take_over=take_over), clock=clock)
         self.session = self.main.session
         self._leaving = False
+        # run before the hard stop that ends a console whose leaving hangs (os._exit skips every
+        # `finally`): the demo stops the PBX it started here, or a lost terminal left it running
+        self.at_hard_stop: list[Callable[[], None]] = []
 
     def lookup_screen(self) -> TicketSearchScreen:
         return TicketSearchScreen(self.session.ctx.dsn)
@@ -104,12 +107,20 @@ class AgentConsole(HotlineApp):
             return
         self._leaving = True
         log.warning("leaving: %s", why)
-        threading.Timer(LEAVE_SECONDS + 1.0, os._exit, args=(1,)).start()
+        threading.Timer(LEAVE_SECONDS + 1.0, self._hard_stop).start()
         try:
             await asyncio.wait_for(self.session.leave(f"控制台退出：{why}"), LEAVE_SECONDS)
         except Exception:
             log.exception("could not sign the seat out")
         self.exit(return_code=1)
+
+    def _hard_stop(self) -> None:
+        for hook in self.at_hard_stop:
+            try:
+                hook()
+            except Exception:
+                log.exception("could not run %s before the hard stop", hook)
+        os._exit(1)
 
     async def ring(self) -> None:
         """The line rings on the seat (and is answered at once with auto_answer)."""

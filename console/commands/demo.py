@@ -117,6 +117,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             script = {DEMO_CALLER: (demo_utterances(), read_wav_info(wav).seconds)}
             app = run(make_console(args.seat, args.agent, "sip", DEMO_CALLER, args.model, auto_answer=True,
                                    headset=False, scripts=script, on_registered=sip.dial_soon))
+            app.at_hard_stop.append(sip.stop)  # a lost terminal must not leave the PBX running
             app.run()
         finally:
             sip.stop()
